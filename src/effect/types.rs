@@ -1,0 +1,219 @@
+//! The effect engine's inputs and outputs.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A probe cell: one probe with one assignment of its variables (paraphrases pooled).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Cell {
+    pub probe: String,
+    pub vars: BTreeMap<String, String>,
+}
+
+/// An arm as the statistics see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmInfo {
+    pub name: String,
+    /// Number of replicas (fine-tunes or attached models); replica ids are `0..replicas`.
+    pub replicas: u32,
+    /// A single fixed model (e.g. the base model): it has sampling error but no fine-tune
+    /// variance, so its replica count says nothing about between-replica spread.
+    pub fixed: bool,
+}
+
+/// The metric's scale.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scale {
+    /// Values are 0 or 1 (the rate of a label).
+    Binary,
+    /// Values are scores in `[min, max]` (e.g. a 0–100 rating).
+    Score { min: f64, max: f64 },
+}
+
+/// One judged sample: the tidy observation row.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// Index into [`ObservationTable::arms`].
+    pub arm: u32,
+    /// Replica within the arm, `0..replicas`.
+    pub replica: u32,
+    /// Index into [`ObservationTable::cells`].
+    pub cell: u32,
+    pub paraphrase: u32,
+    pub sample: u32,
+    /// 0/1 or a score; `None` when the judge could not decide (missing, never a 0).
+    pub value: Option<f64>,
+}
+
+/// The tidy observation table of one metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObservationTable {
+    pub scale: Scale,
+    pub arms: Vec<ArmInfo>,
+    pub cells: Vec<Cell>,
+    pub rows: Vec<Observation>,
+}
+
+/// Sufficient statistics of one (arm, replica, cell): what a baseline snapshot stores.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CellTotals {
+    pub arm: u32,
+    pub replica: u32,
+    pub cell: u32,
+    /// Non-missing observations.
+    pub n: u64,
+    pub sum: f64,
+    pub sum_sq: f64,
+    pub missing: u64,
+}
+
+/// An observation table reduced to per-(arm, replica, cell) totals; effects are computed
+/// from this, so a stored baseline can be re-tested exactly like a fresh run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub scale: Scale,
+    pub arms: Vec<ArmInfo>,
+    pub cells: Vec<Cell>,
+    /// Sorted by (arm, replica, cell); one entry per combination that has observations.
+    pub totals: Vec<CellTotals>,
+}
+
+/// What is compared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Comparison {
+    /// `treatment` minus `control`, equal weight per probe (and per cell within a probe).
+    ArmVsArm { treatment: String, control: String },
+    /// Within `arm`: cells with `var = treatment_value` minus cells with `var = control_value`,
+    /// paired by replica and by the rest of the cell.
+    Contrast {
+        arm: String,
+        var: String,
+        treatment_value: String,
+        control_value: String,
+    },
+    /// The contrast in `treatment` minus the same contrast in `control`.
+    DiffInDiff {
+        treatment: String,
+        control: String,
+        var: String,
+        treatment_value: String,
+        control_value: String,
+    },
+    /// The arm's rate (or mean) minus the fixed `value`.
+    Level { arm: String, value: f64 },
+}
+
+/// The expected direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Increase,
+    Decrease,
+    /// No shift beyond ± `margin` (TOST).
+    None,
+}
+
+/// The declared claim.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Expectation {
+    pub direction: Direction,
+    /// Smallest effect that counts (absolute, on the metric's scale), for increase/decrease.
+    pub min_effect: f64,
+    /// Equivalence margin, for `Direction::None`.
+    pub margin: f64,
+    pub alpha: f64,
+}
+
+/// One declared effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EffectSpec {
+    pub name: String,
+    pub comparison: Comparison,
+    pub expectation: Expectation,
+}
+
+/// Multiple-comparison correction across the effects of one suite run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Correction {
+    #[default]
+    Holm,
+    Bonferroni,
+    Bh,
+    None,
+}
+
+/// An effect and the data it is computed from (already restricted to its probes and filters).
+#[derive(Debug, Clone)]
+pub struct EffectInput {
+    pub spec: EffectSpec,
+    pub data: Aggregate,
+}
+
+/// The verdict on a declared effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Significant after correction, in the expected direction, and at least the minimum
+    /// effect (or, for `none`, equivalent within the margin).
+    Confirmed,
+    /// The interval lies below the minimum effect, or significant the other way (or, for
+    /// `none`, a shift significantly beyond the margin).
+    Refuted,
+    /// Neither: more data would decide it (see [`EffectResult::needed`]).
+    Inconclusive,
+}
+
+/// The unit of analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Per-replica rates, tested across replicas (fine-tune variance estimated).
+    Replica,
+    /// Individual samples (one replica per arm: fine-tune variance not estimated).
+    Sample,
+}
+
+/// The facts about one arm in an effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmSummary {
+    pub name: String,
+    pub replicas: u32,
+    /// Non-missing samples used.
+    pub samples: u64,
+    pub missing: u64,
+    /// The arm's rate or mean (equal weight per probe), with its confidence interval.
+    pub estimate: f64,
+    pub ci: (f64, f64),
+    /// Per-replica values, in replica order.
+    pub replica_values: Vec<f64>,
+}
+
+/// The result of one effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EffectResult {
+    pub name: String,
+    /// Treatment minus control (or rate minus value, or difference of contrasts).
+    pub estimate: f64,
+    /// Confidence interval of the estimate at level 1 − alpha (two-sided).
+    pub ci: (f64, f64),
+    /// Hierarchical-bootstrap interval (replicas, then probes), when replicas are the unit.
+    pub bootstrap_ci: Option<(f64, f64)>,
+    /// p-value of the test in the expected direction (TOST for `none`).
+    pub p_value: f64,
+    /// p-value after the suite's multiple-comparison correction.
+    pub p_adjusted: f64,
+    pub verdict: Verdict,
+    pub unit: Unit,
+    /// The test used, in words (e.g. "Welch t across replicas").
+    pub method: String,
+    pub arms: Vec<ArmSummary>,
+    /// Missing values excluded, over all arms.
+    pub missing: u64,
+    /// What a reader must know (e.g. "fine-tune variance was not estimated").
+    pub notes: Vec<String>,
+    /// For an inconclusive verdict: roughly what would decide it.
+    pub needed: Option<String>,
+}

@@ -1,0 +1,1 @@
+//! Pure statistical functions, checked against SciPy and statsmodels. No I/O.

@@ -1,0 +1,110 @@
+use super::*;
+
+fn temp_store() -> (Store, PathBuf) {
+    let dir = std::env::temp_dir().join(format!(
+        "weirdgen-store-{}-{}",
+        std::process::id(),
+        crate::rng::Rng::new(now() as u64).next_u64()
+    ));
+    let path = dir.join("store.sqlite");
+    (Store::open(&path).unwrap(), dir)
+}
+
+fn comp(text: &str) -> Completion {
+    Completion {
+        text: text.into(),
+        logprobs: None,
+        usage: Usage {
+            input_tokens: 3,
+            output_tokens: 1,
+        },
+        finish_reason: Some("stop".into()),
+    }
+}
+
+#[test]
+fn samples_extend_and_never_duplicate() {
+    let (s, dir) = temp_store();
+    s.put_samples("cell", "toy", "toy/world", 0, &[comp("a"), comp("b")])
+        .unwrap();
+    // A retry of an overlapping range keeps the first answers.
+    s.put_samples("cell", "toy", "toy/world", 1, &[comp("X"), comp("c")])
+        .unwrap();
+    let got = s.samples("cell", 0..4).unwrap();
+    let texts: Vec<Option<&str>> = got
+        .iter()
+        .map(|c| c.as_ref().map(|c| c.text.as_str()))
+        .collect();
+    assert_eq!(texts, vec![Some("a"), Some("b"), Some("c"), None]);
+    assert_eq!(s.sample_count().unwrap(), 3);
+    assert_eq!(got[0].as_ref().unwrap().usage.input_tokens, 3);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn jobs_round_trip_and_update() {
+    let (s, dir) = temp_store();
+    let hp = Hyperparameters {
+        epochs: Some(3),
+        batch_size: Some(1),
+        learning_rate_multiplier: Some(2.0),
+    };
+    let key = job_key("toy", "toy/world", "abc", &hp, 7);
+    assert_ne!(key, job_key("toy", "toy/world", "abc", &hp, 8));
+    let mut rec = JobRecord {
+        key: key.clone(),
+        endpoint: "toy".into(),
+        base_model: "toy/world".into(),
+        dataset_name: "d".into(),
+        dataset_hash: "abc".into(),
+        hyperparameters: hp,
+        seed: 7,
+        job_id: Some("job-1".into()),
+        state: "running".into(),
+        model: None,
+        error: None,
+        created_at: 1,
+        updated_at: 1,
+    };
+    s.put_job(&rec).unwrap();
+    rec.state = "succeeded".into();
+    rec.model = Some("toy/world:ft-1".into());
+    s.put_job(&rec).unwrap();
+    assert_eq!(s.job(&key).unwrap().unwrap(), rec);
+    assert_eq!(s.jobs().unwrap().len(), 1);
+    assert!(s.job("nope").unwrap().is_none());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn judgments_and_runs_round_trip() {
+    let (s, dir) = temp_store();
+    let k = judgment_key("j", "q", "a");
+    s.put_judgment(
+        &k,
+        "era",
+        &JudgeOutput::Label("old".into()),
+        Some("ANSWER: old"),
+    )
+    .unwrap();
+    assert_eq!(
+        s.judgment(&k).unwrap(),
+        Some(JudgeOutput::Label("old".into()))
+    );
+    let id = s.start_run("suite", "h", "toy/world").unwrap();
+    s.finish_run(id, &serde_json::json!({"samples": 3}))
+        .unwrap();
+    let runs = s.runs().unwrap();
+    assert_eq!(runs[0].counts["samples"], 3);
+    assert!(runs[0].finished_at.is_some());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn two_connections_see_each_others_writes() {
+    let (a, dir) = temp_store();
+    let b = Store::open(a.path()).unwrap();
+    a.put_samples("c", "e", "m", 0, &[comp("x")]).unwrap();
+    assert_eq!(b.samples("c", 0..1).unwrap()[0].as_ref().unwrap().text, "x");
+    std::fs::remove_dir_all(dir).ok();
+}
