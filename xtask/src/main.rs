@@ -1,1 +1,13 @@
-fn main() {}
+//! Developer tasks for weirdgen: `cargo xtask bench [NAME|all]`.
+
+mod bench;
+
+use anyhow::{Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("bench") => bench::run(args.get(1).map(String::as_str).unwrap_or("all")),
+        _ => bail!("usage: cargo xtask bench [{}|all]", bench::names().join("|")),
+    }
+}

@@ -1,0 +1,29 @@
+//! Benchmarks: each prints its measured figures beside the budget it is held to.
+
+use anyhow::{Result, bail};
+
+type Bench = (&'static str, fn() -> Result<()>);
+
+/// Every benchmark, by name.
+const BENCHES: &[Bench] = &[];
+
+/// The benchmarks' names.
+pub fn names() -> Vec<&'static str> {
+    BENCHES.iter().map(|(n, _)| *n).collect()
+}
+
+/// Runs one benchmark by name, or all of them.
+pub fn run(which: &str) -> Result<()> {
+    let mut ran = false;
+    for (name, f) in BENCHES {
+        if which == "all" || which == *name {
+            println!("== bench {name}");
+            f()?;
+            ran = true;
+        }
+    }
+    if !ran {
+        bail!("no benchmark `{which}`; known: {}", names().join(", "));
+    }
+    Ok(())
+}
