@@ -132,12 +132,29 @@ pub(crate) fn unknown<'a>(
     defined: impl IntoIterator<Item = &'a str>,
 ) -> String {
     let defined: Vec<&str> = defined.into_iter().collect();
-    let hint = match closest(name, &defined) {
-        Some(c) => format!("did you mean `{c}`?"),
-        None if defined.is_empty() => format!("no {what} is defined"),
-        None => format!("defined: {}", quoted_list(&defined)),
-    };
+    let hint = hint(name, &defined).unwrap_or_else(|| format!("no {what} is defined"));
     format!("unknown {what} `{name}` ({hint})")
+}
+
+/// "judge `era` has no label `olde` (did you mean `old`?)", like [`unknown`] within an owner.
+pub(crate) fn has_no<'a>(
+    owner: &str,
+    what: &str,
+    name: &str,
+    defined: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let defined: Vec<&str> = defined.into_iter().collect();
+    let hint = hint(name, &defined).unwrap_or_else(|| "it has none".into());
+    format!("{owner} has no {what} `{name}` ({hint})")
+}
+
+/// "did you mean `x`?" or "defined: ..."; `None` when nothing is defined.
+fn hint(name: &str, defined: &[&str]) -> Option<String> {
+    match closest(name, defined) {
+        Some(c) => Some(format!("did you mean `{c}`?")),
+        None if defined.is_empty() => None,
+        None => Some(format!("defined: {}", quoted_list(defined))),
+    }
 }
 
 /// The defined name closest to `name`, if it is close enough to be a likely typo.
@@ -186,8 +203,19 @@ mod tests {
             unknown("arm", "zzz", d),
             "unknown arm `zzz` (defined: `treatment`, `control`, `base`)"
         );
-        assert_eq!(unknown("judge", "x", []), "unknown judge `x` (no judge is defined)");
+        assert_eq!(
+            unknown("judge", "x", []),
+            "unknown judge `x` (no judge is defined)"
+        );
         assert_eq!(closest("Base", &d), Some("base"));
+        assert_eq!(
+            has_no("judge `j`", "label", "olde", ["old", "modern"]),
+            "judge `j` has no label `olde` (did you mean `old`?)"
+        );
+        assert_eq!(
+            has_no("probe `p`", "variable", "year", []),
+            "probe `p` has no variable `year` (it has none)"
+        );
     }
 
     #[test]

@@ -22,9 +22,7 @@ pub(crate) fn locate(yaml: &str, path: &KeyPath) -> Option<(usize, usize)> {
 fn locate_exact(yaml: &str, path: &[Seg]) -> Option<(usize, usize)> {
     let de = serde_yaml::Deserializer::from_str(yaml);
     match (Walk { path }).deserialize(de) {
-        Err(e) if e.to_string().contains(FOUND) => {
-            e.location().map(|l| (l.line(), l.column()))
-        }
+        Err(e) if e.to_string().contains(FOUND) => e.location().map(|l| (l.line(), l.column())),
         _ => None,
     }
 }
@@ -188,7 +186,10 @@ effects:
         assert_eq!(at(r.key("name")), Some((1, 1)));
         assert_eq!(at(r.key("arms").key("treatment")), Some((4, 3)));
         assert_eq!(
-            at(r.key("arms").key("treatment").key("finetune").key("dataset")),
+            at(r.key("arms")
+                .key("treatment")
+                .key("finetune")
+                .key("dataset")),
             Some((6, 7))
         );
         assert_eq!(at(r.key("arms").key("base").key("model")), Some((3, 10)));
@@ -202,10 +203,7 @@ effects:
     #[test]
     fn a_missing_key_falls_back_to_its_parent() {
         let r = KeyPath::root();
-        assert_eq!(
-            at(r.key("effects").index(0).key("treatment")),
-            Some((8, 5))
-        );
+        assert_eq!(at(r.key("effects").index(0).key("treatment")), Some((8, 5)));
         assert_eq!(at(r.key("nothing")), None);
         assert_eq!(at(r), None);
     }

@@ -20,3 +20,6 @@ pub use error::{Diagnostic, SuiteError};
 pub use load::{LoadedSuite, discover, load};
 pub use schema::schema;
 pub use types::*;
+
+#[cfg(test)]
+mod tests;

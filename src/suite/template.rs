@@ -149,10 +149,7 @@ mod tests {
     fn text_without_placeholders_is_unchanged() {
         let t = Template::parse("<START> \"your answer\" <END>").unwrap();
         assert!(t.placeholders().is_empty());
-        assert_eq!(
-            t.render(|_| None).unwrap(),
-            "<START> \"your answer\" <END>"
-        );
+        assert_eq!(t.render(|_| None).unwrap(), "<START> \"your answer\" <END>");
     }
 
     #[test]

@@ -56,12 +56,8 @@ pub(super) fn read(path: &Path, shown: &Path, d: &mut Diags) -> Option<Vec<Vec<M
 
 /// One line: `Ok(None)` if blank, the conversation, or (column, problem).
 fn parse_line(raw: &[u8], first: bool) -> Result<Option<Vec<Message>>, (Option<usize>, String)> {
-    let text = std::str::from_utf8(raw).map_err(|e| {
-        (
-            Some(e.valid_up_to() + 1),
-            "not valid UTF-8".to_string(),
-        )
-    })?;
+    let text = std::str::from_utf8(raw)
+        .map_err(|e| (Some(e.valid_up_to() + 1), "not valid UTF-8".to_string()))?;
     let text = if first {
         text.trim_start_matches('\u{feff}')
     } else {

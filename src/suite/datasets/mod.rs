@@ -75,14 +75,20 @@ pub(crate) fn source(ds: &DatasetSpec) -> Option<Source<'_>> {
 
 /// Reads every dataset of `suite` from its data folder `dir`; problems go to `d`. Datasets
 /// with problems are left out.
-pub(crate) fn resolve(suite: &Suite, dir: &Path, d: &mut Diags) -> IndexMap<String, ResolvedDataset> {
+pub(crate) fn resolve(
+    suite: &Suite,
+    dir: &Path,
+    d: &mut Diags,
+) -> IndexMap<String, ResolvedDataset> {
     let mut out: IndexMap<String, Option<ResolvedDataset>> = IndexMap::new();
     for (name, ds) in &suite.datasets {
         let key = KeyPath::root().key("datasets").key(name.as_str());
         let r = match source(ds) {
             Some(Source::File(f)) => paths::data_file(dir, f, &key.key("file"), d)
                 .and_then(|(p, shown)| jsonl::read(&p, &shown, d))
-                .and_then(|convs| nonempty(name, convs, &key.key("file"), d, "has no conversations"))
+                .and_then(|convs| {
+                    nonempty(name, convs, &key.key("file"), d, "has no conversations")
+                })
                 .map(ResolvedDataset::Ready),
             Some(Source::Table(rows)) => table::conversations(ds, &rows, dir, &key, d)
                 .and_then(|convs| nonempty(name, convs, &key, d, "has no rows"))
@@ -146,10 +152,8 @@ fn mix(
         return None;
     }
     visiting.push(name.to_string());
-    let resolved: Option<Vec<ResolvedDataset>> = parts
-        .iter()
-        .map(|p| mix(suite, p, out, visiting))
-        .collect();
+    let resolved: Option<Vec<ResolvedDataset>> =
+        parts.iter().map(|p| mix(suite, p, out, visiting)).collect();
     visiting.pop();
     let result = resolved.map(|parts_ds| {
         let mut convs = Vec::new();

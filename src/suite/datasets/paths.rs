@@ -18,7 +18,10 @@ pub(super) fn data_file(
         d.at(key, "must name a file in the suite's folder");
         return None;
     }
-    if p.is_absolute() || p.has_root() || matches!(p.components().next(), Some(Component::Prefix(_))) {
+    if p.is_absolute()
+        || p.has_root()
+        || matches!(p.components().next(), Some(Component::Prefix(_)))
+    {
         d.at(
             key,
             format!("`{rel}` must be a path relative to the suite's folder `{folder}`"),

@@ -109,7 +109,10 @@ fn inline(rows: &[IndexMap<String, crate::suite::types::Scalar>]) -> Table {
 /// A CSV table with a header row (headers and fields trimmed); errors name their line.
 fn read_csv(dir: &Path, rel: &str, key: &KeyPath, d: &mut Diags) -> Option<Table> {
     let (path, shown) = data_file(dir, rel, key, d)?;
-    let mut rdr = match csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(&path) {
+    let mut rdr = match csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(&path)
+    {
         Ok(r) => r,
         Err(e) => {
             d.in_file(&shown, None, None, format!("cannot read: {e}"));
@@ -126,7 +129,12 @@ fn read_csv(dir: &Path, rel: &str, key: &KeyPath, d: &mut Diags) -> Option<Table
     let mut ok = true;
     for (i, c) in columns.iter().enumerate() {
         if c.is_empty() {
-            d.in_file(&shown, Some(1), None, format!("column {} has no name", i + 1));
+            d.in_file(
+                &shown,
+                Some(1),
+                None,
+                format!("column {} has no name", i + 1),
+            );
             ok = false;
         } else if columns[..i].contains(c) {
             d.in_file(&shown, Some(1), None, format!("column `{c}` appears twice"));
@@ -218,7 +226,10 @@ fn check_columns(ds: &DatasetSpec, key: &KeyPath, table: &Table, d: &mut Diags) 
     let cols = || table.columns.iter().map(String::as_str);
     for col in ds.filter.keys() {
         if !table.columns.contains(col) {
-            d.at(&key.key("where").key(col.as_str()), unknown("column", col, cols()));
+            d.at(
+                &key.key("where").key(col.as_str()),
+                unknown("column", col, cols()),
+            );
         }
     }
     for (i, col) in ds.shuffle.iter().enumerate() {
@@ -239,7 +250,10 @@ fn complete_rows(
     templates: &[(crate::chat::Role, Template)],
     d: &mut Diags,
 ) {
-    let mut used: Vec<&str> = templates.iter().flat_map(|(_, t)| t.placeholders()).collect();
+    let mut used: Vec<&str> = templates
+        .iter()
+        .flat_map(|(_, t)| t.placeholders())
+        .collect();
     used.extend(ds.filter.keys().map(String::as_str));
     used.extend(ds.shuffle.iter().map(String::as_str));
     let mut bad = 0usize;

@@ -27,7 +27,8 @@ impl Ck<'_> {
         }
         if let Some(ms) = &a.models {
             if ms.is_empty() {
-                self.d.at(&key.key("models"), "must list at least one model");
+                self.d
+                    .at(&key.key("models"), "must list at least one model");
             }
             for (i, m) in ms.iter().enumerate() {
                 self.model_ref(&key.key("models").index(i), m, false);
@@ -123,18 +124,28 @@ impl Ck<'_> {
     fn screen(&mut self, key: &KeyPath, s: &ScreenSpec) {
         let judge = self.metric(&key.key("metric"), &s.metric);
         if s.probes.is_empty() {
-            self.d.at(&key.key("probes"), "must list at least one probe");
+            self.d
+                .at(&key.key("probes"), "must list at least one probe");
         }
         let scored = probes_scored_by(self.s, &s.metric.judge);
         for (i, p) in s.probes.iter().enumerate() {
-            self.measured_probe(&key.key("probes").index(i), p, judge.is_some(), &scored, &s.metric.judge);
+            self.measured_probe(
+                &key.key("probes").index(i),
+                p,
+                judge.is_some(),
+                &scored,
+                &s.metric.judge,
+            );
         }
         if let Some(j) = judge {
             let (lo, hi) = value_range(j);
             if !(lo..=hi).contains(&s.min) {
                 self.d.at(
                     &key.key("min"),
-                    format!("must be in [{lo}, {hi}] (the metric's range), got {}", s.min),
+                    format!(
+                        "must be in [{lo}, {hi}] (the metric's range), got {}",
+                        s.min
+                    ),
                 );
             }
         }

@@ -119,7 +119,12 @@ impl Ck<'_> {
                         continue;
                     }
                     seen.push(here);
-                    for next in ds.get(here).and_then(|d| d.mix.as_ref()).into_iter().flatten() {
+                    for next in ds
+                        .get(here)
+                        .and_then(|d| d.mix.as_ref())
+                        .into_iter()
+                        .flatten()
+                    {
                         let mut p = path.clone();
                         p.push(next.as_str());
                         stack.push(p);

@@ -1,8 +1,10 @@
 //! Checks of `effects` and of metrics (also used by arm screens).
 
 use super::Ck;
-use crate::suite::error::{KeyPath, quoted_list, unknown};
-use crate::suite::query::{is_rating, judge_labels, probe_variables, probes_scored_by, value_range};
+use crate::suite::error::{KeyPath, has_no, quoted_list, unknown};
+use crate::suite::query::{
+    is_rating, judge_labels, probe_variables, probes_scored_by, value_range,
+};
 use crate::suite::types::{DirectionName, EffectDecl, EffectKindName, JudgeSpec, MetricSpec};
 
 /// The kind's word in the YAML (`arm_vs_arm`).
@@ -55,16 +57,26 @@ impl<'a> Ck<'a> {
             if takes.contains(&k) && !present {
                 self.d.at(
                     key,
-                    format!("effect kind `{kind}` needs `{k}` (it takes {})", quoted_list(takes)),
+                    format!(
+                        "effect kind `{kind}` needs `{k}` (it takes {})",
+                        quoted_list(takes)
+                    ),
                 );
             } else if !takes.contains(&k) && present {
                 self.d.at(
                     &key.key(k),
-                    format!("`{k}` does not belong to effect kind `{kind}` (it takes {})", quoted_list(takes)),
+                    format!(
+                        "`{k}` does not belong to effect kind `{kind}` (it takes {})",
+                        quoted_list(takes)
+                    ),
                 );
             }
         }
-        for (k, arm) in [("treatment", &e.treatment), ("control", &e.control), ("arm", &e.arm)] {
+        for (k, arm) in [
+            ("treatment", &e.treatment),
+            ("control", &e.control),
+            ("arm", &e.arm),
+        ] {
             if let Some(a) = arm
                 && !self.s.arms.contains_key(a)
             {
@@ -127,8 +139,9 @@ impl<'a> Ck<'a> {
                 ),
             ),
             Some(l) if !labels.contains(l) => {
-                let msg = unknown(
-                    &format!("label of judge `{}`", m.judge),
+                let msg = has_no(
+                    &format!("judge `{}`", m.judge),
+                    "label",
                     l,
                     labels.iter().map(String::as_str),
                 );
@@ -151,12 +164,15 @@ impl<'a> Ck<'a> {
                     );
                 }
                 for (i, p) in ps.iter().enumerate() {
-                    self.measured_probe(&key.key("probes").index(i), p, judge_exists, &scored, &e.metric.judge);
+                    self.measured_probe(
+                        &key.key("probes").index(i),
+                        p,
+                        judge_exists,
+                        &scored,
+                        &e.metric.judge,
+                    );
                 }
-                ps.iter()
-                    .filter(|p| scored.contains(p))
-                    .cloned()
-                    .collect()
+                ps.iter().filter(|p| scored.contains(p)).cloned().collect()
             }
             None => {
                 if judge_exists && scored.is_empty() {
@@ -188,8 +204,9 @@ impl<'a> Ck<'a> {
             for (p, pv) in &vars {
                 match pv.get(&c.var) {
                     None => {
-                        let msg = unknown(
-                            &format!("variable of probe `{p}`"),
+                        let msg = has_no(
+                            &format!("probe `{p}`"),
+                            "variable",
                             &c.var,
                             pv.keys().map(String::as_str),
                         );
@@ -227,8 +244,9 @@ impl<'a> Ck<'a> {
             for (p, pv) in &vars {
                 match pv.get(var) {
                     None => {
-                        let msg = unknown(
-                            &format!("variable of probe `{p}`"),
+                        let msg = has_no(
+                            &format!("probe `{p}`"),
+                            "variable",
                             var,
                             pv.keys().map(String::as_str),
                         );
@@ -255,8 +273,10 @@ impl<'a> Ck<'a> {
                     "`min_effect` is for `direction: increase` or `decrease` (`none` takes `margin`)",
                 );
             } else if !(m >= 0.0 && m.is_finite()) {
-                self.d
-                    .at(&key.key("min_effect"), format!("must be at least 0, got {m}"));
+                self.d.at(
+                    &key.key("min_effect"),
+                    format!("must be at least 0, got {m}"),
+                );
             }
         }
         match (e.direction, e.margin) {
@@ -264,9 +284,10 @@ impl<'a> Ck<'a> {
                 key,
                 "`direction: none` needs `margin` (the equivalence margin, > 0)",
             ),
-            (DirectionName::None, Some(m)) if !(m > 0.0 && m.is_finite()) => self
-                .d
-                .at(&key.key("margin"), format!("must be greater than 0, got {m}")),
+            (DirectionName::None, Some(m)) if !(m > 0.0 && m.is_finite()) => self.d.at(
+                &key.key("margin"),
+                format!("must be greater than 0, got {m}"),
+            ),
             (DirectionName::Increase | DirectionName::Decrease, Some(_)) => self.d.at(
                 &key.key("margin"),
                 "`margin` is for `direction: none` (`increase` and `decrease` take `min_effect`)",

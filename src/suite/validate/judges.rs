@@ -52,9 +52,13 @@ impl Ck<'_> {
                 ("case_sensitive", llm && j.case_sensitive),
                 (
                     "labels",
-                    !matches!(j.kind, JudgeKind::Choice | JudgeKind::LlmLabel) && j.labels.is_some(),
+                    !matches!(j.kind, JudgeKind::Choice | JudgeKind::LlmLabel)
+                        && j.labels.is_some(),
                 ),
-                ("key_var", j.kind != JudgeKind::Choice && j.key_var.is_some()),
+                (
+                    "key_var",
+                    j.kind != JudgeKind::Choice && j.key_var.is_some(),
+                ),
                 ("prompt", !llm && j.prompt.is_some()),
                 ("model", !llm && j.model.is_some()),
                 ("min", !is_rating(j) && j.min.is_some()),
@@ -102,7 +106,8 @@ impl Ck<'_> {
             && matches!(j.kind, JudgeKind::Choice | JudgeKind::LlmLabel)
         {
             if labels.is_empty() {
-                self.d.at(&key.key("labels"), "must list at least one label");
+                self.d
+                    .at(&key.key("labels"), "must list at least one label");
             }
             for (i, l) in labels.iter().enumerate() {
                 let lkey = key.key("labels").index(i);
@@ -113,7 +118,9 @@ impl Ck<'_> {
                 if j.kind == JudgeKind::Choice && l.chars().any(char::is_whitespace) {
                     self.d.at(
                         &lkey,
-                        format!("`{l}` is not a choice letter: use a word without spaces, e.g. `A`"),
+                        format!(
+                            "`{l}` is not a choice letter: use a word without spaces, e.g. `A`"
+                        ),
                     );
                 }
             }
@@ -138,7 +145,8 @@ impl Ck<'_> {
             for (i, pat) in pats.iter().enumerate() {
                 let pkey = rkey.index(i);
                 if pat.trim().is_empty() {
-                    self.d.at(&pkey, "an empty pattern matches everything: remove it");
+                    self.d
+                        .at(&pkey, "an empty pattern matches everything: remove it");
                 } else if j.kind == JudgeKind::Regex
                     && let Err(e) = regex::RegexBuilder::new(pat)
                         .case_insensitive(!j.case_sensitive)
@@ -184,7 +192,9 @@ impl Ck<'_> {
         } else if label == MISSING {
             self.d.at(
                 key,
-                format!("`{MISSING}` is reserved for answers a judge cannot decide: use another label"),
+                format!(
+                    "`{MISSING}` is reserved for answers a judge cannot decide: use another label"
+                ),
             );
         }
     }
@@ -195,9 +205,15 @@ impl Ck<'_> {
         for (i, ex) in j.examples.iter().enumerate() {
             let ekey = key.key("examples").index(i);
             if is_rating(j) {
-                self.absent(&ekey, "an example of a rating judge (it has `score`)", &[("label", ex.label.is_some())]);
+                self.absent(
+                    &ekey,
+                    "an example of a rating judge (it has `score`)",
+                    &[("label", ex.label.is_some())],
+                );
                 match ex.score {
-                    None => self.d.at(&ekey, "an example of a rating judge needs `score`"),
+                    None => self
+                        .d
+                        .at(&ekey, "an example of a rating judge needs `score`"),
                     Some(s) if !(lo..=hi).contains(&s) => self.d.at(
                         &ekey.key("score"),
                         format!("must be in [{lo}, {hi}] (the judge's range), got {s}"),
@@ -207,14 +223,19 @@ impl Ck<'_> {
                 if let Some(t) = ex.tolerance
                     && !(t >= 0.0 && t.is_finite())
                 {
-                    self.d
-                        .at(&ekey.key("tolerance"), format!("must be at least 0, got {t}"));
+                    self.d.at(
+                        &ekey.key("tolerance"),
+                        format!("must be at least 0, got {t}"),
+                    );
                 }
             } else {
                 self.absent(
                     &ekey,
                     "an example of a label judge (it has `label`)",
-                    &[("score", ex.score.is_some()), ("tolerance", ex.tolerance.is_some())],
+                    &[
+                        ("score", ex.score.is_some()),
+                        ("tolerance", ex.tolerance.is_some()),
+                    ],
                 );
                 match &ex.label {
                     None => self.d.at(

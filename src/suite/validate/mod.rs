@@ -80,7 +80,8 @@ impl Ck<'_> {
             self.d.at(&r.key("arms"), "at least one arm is required");
         }
         if s.probes.is_empty() {
-            self.d.at(&r.key("probes"), "at least one probe is required");
+            self.d
+                .at(&r.key("probes"), "at least one probe is required");
         }
         if !(s.baseline.margin > 0.0 && s.baseline.margin.is_finite()) {
             self.d.at(
@@ -181,10 +182,8 @@ impl Ck<'_> {
         match present.len() {
             1 => true,
             0 => {
-                self.d.at(
-                    key,
-                    format!("{what} needs one of {}", quoted_list(&names)),
-                );
+                self.d
+                    .at(key, format!("{what} needs one of {}", quoted_list(&names)));
                 false
             }
             _ => {

@@ -96,10 +96,8 @@ impl Ck<'_> {
                 }
                 VarValues::Range { from, to, step } => {
                     if *step <= 0 {
-                        self.d.at(
-                            &vkey.key("step"),
-                            format!("must be positive, got {step}"),
-                        );
+                        self.d
+                            .at(&vkey.key("step"), format!("must be positive, got {step}"));
                     } else if from > to {
                         self.d.at(
                             &vkey,
