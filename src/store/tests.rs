@@ -1,11 +1,9 @@
 use super::*;
 
 fn temp_store() -> (Store, PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "weirdgen-store-{}-{}",
-        std::process::id(),
-        crate::rng::Rng::new(now() as u64).next_u64()
-    ));
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("weirdgen-store-{}-{n}", std::process::id()));
     let path = dir.join("store.sqlite");
     (Store::open(&path).unwrap(), dir)
 }
