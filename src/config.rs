@@ -23,9 +23,11 @@
 
 use crate::model::ModelRef;
 use crate::model::command::CommandTemplate;
+use crate::model::redact::redact_url;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -46,7 +48,7 @@ pub struct Config {
 }
 
 /// One provider: an OpenAI-compatible endpoint and/or a `command` finetuner.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ProviderConfig {
     /// The API root, e.g. `https://api.openai.com/v1` (`/chat/completions` is appended).
     pub base_url: Option<String>,
@@ -69,6 +71,32 @@ pub struct ProviderConfig {
     pub prices: BTreeMap<String, Price>,
     /// A fine-tuning command template (see [`crate::model::command`]).
     pub command: Option<String>,
+}
+
+/// Shows the base URL without credentials (it may come from `OPENAI_BASE_URL`).
+impl fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let base = self
+            .base_url
+            .as_deref()
+            .map(|u| match reqwest::Url::parse(u) {
+                Ok(url) => redact_url(&url),
+                Err(_) => "(not a URL)".to_string(),
+            });
+        f.debug_struct("ProviderConfig")
+            .field("base_url", &base)
+            .field("api_key_env", &self.api_key_env)
+            .field("api_key_header", &self.api_key_header)
+            .field("headers", &self.headers)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("requests_per_minute", &self.requests_per_minute)
+            .field("tokens_per_minute", &self.tokens_per_minute)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("retry", &self.retry)
+            .field("prices", &self.prices)
+            .field("command", &self.command)
+            .finish()
+    }
 }
 
 /// How transient failures (429, 5xx, timeouts, broken connections) are retried.

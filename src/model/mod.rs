@@ -3,7 +3,7 @@
 
 pub mod command;
 pub mod openai;
-mod redact;
+pub(crate) mod redact;
 mod reference;
 
 pub use reference::ModelRef;

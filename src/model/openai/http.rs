@@ -177,19 +177,20 @@ impl fmt::Debug for Http {
 impl Http {
     /// A client for `base_url` with the limits of `cfg`; `key` is sent with every request.
     pub(crate) fn new(base_url: &str, cfg: &ProviderConfig, key: Option<String>) -> Result<Http> {
-        let base = Url::parse(base_url.trim()).map_err(|e| {
+        let parsed = Url::parse(base_url.trim()).map_err(|e| {
             anyhow!(
                 "the base URL {} is not a URL: {e}",
                 scrub(base_url, &[base_url])
             )
         })?;
         let mut secrets: Vec<String> = key.iter().cloned().collect();
-        secrets.extend(base.password().map(str::to_string));
-        if !base.username().is_empty() {
-            secrets.push(base.username().to_string());
+        secrets.extend(parsed.password().map(str::to_string));
+        if !parsed.username().is_empty() {
+            secrets.push(parsed.username().to_string());
         }
         secrets.extend(
-            base.query_pairs()
+            parsed
+                .query_pairs()
                 .filter(|(k, _)| {
                     let k = k.to_ascii_lowercase();
                     ["key", "token", "secret", "sig", "auth", "pass"]
@@ -198,7 +199,13 @@ impl Http {
                 })
                 .map(|(_, v)| v.into_owned()),
         );
-        let shown_base = redact_url(&base);
+        let shown_base = redact_url(&parsed);
+        let mut base = parsed;
+        if key.is_some() && cfg.api_key_header.is_none() {
+            // The key is the one Authorization header: URL credentials would add a second.
+            let _ = base.set_username("");
+            let _ = base.set_password(None);
+        }
         let mut headers = HeaderMap::new();
         for (k, v) in &cfg.headers {
             let name = HeaderName::from_bytes(k.as_bytes())
@@ -609,7 +616,7 @@ mod tests {
         let call = Call::get("fine_tuning/jobs").query("limit", "5");
         assert_eq!(
             http.url(&call).as_str(),
-            "http://u:pw@h:1/openai/v1/fine_tuning/jobs?api-version=2024&sig=s1gnature&limit=5"
+            "http://h:1/openai/v1/fine_tuning/jobs?api-version=2024&sig=s1gnature&limit=5"
         );
         assert_eq!(
             http.describe(&call),
