@@ -158,7 +158,7 @@ async fn retry_after_and_rate_limit_headers_are_waited_for() {
         "{g:?}"
     );
 
-    // A 429 with only x-ratelimit headers: the exhausted limit's reset.
+    // A 429 with only x-ratelimit headers: the exhausted limit's reset (not the 10 s one).
     server.inject(
         CHAT,
         [Fault::Answer(

@@ -48,7 +48,9 @@ pub enum MaxTokensField {
     MaxCompletionTokens,
 }
 
-/// What one endpoint and model honour, as found by [`probe`]. Recorded in the store as JSON.
+/// What one endpoint and model honour, as found by the capability probe
+/// ([`OpenAiProvider::capabilities`](super::OpenAiProvider::capabilities)). Recorded in the
+/// store as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Capabilities {
     pub n: NSupport,

@@ -23,7 +23,7 @@ impl Listed for Job {
 }
 
 /// The hash naming a fine-tune's inputs (base model, data, hyperparameters, seed, suffix).
-pub(crate) fn job_key(req: &FinetuneRequest<'_>) -> String {
+fn job_key(req: &FinetuneRequest<'_>) -> String {
     let v = json!({
         "format": 1,
         "base": req.base.model,
