@@ -9,13 +9,13 @@
 //!   the reply says so ([`JudgeReply::from_text`]).
 
 mod parse;
-mod template;
 #[cfg(test)]
 mod tests;
 
 use crate::chat::Message;
 use crate::judge::{JudgeInput, JudgeOutput};
 use crate::model::{Completion, ModelRef, SampleRequest, Sampler, SamplingParams, Usage};
+use crate::suite::template::Template;
 use crate::suite::{JudgeKind, JudgeSpec};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::json;
@@ -90,7 +90,7 @@ enum Mode {
 #[derive(Debug, Clone)]
 pub struct LlmJudge {
     name: String,
-    prompt: String,
+    prompt: Template,
     mode: Mode,
     model: ModelRef,
     hash: String,
@@ -147,9 +147,9 @@ impl LlmJudge {
             .as_deref()
             .filter(|p| !p.trim().is_empty())
             .ok_or_else(|| anyhow!("a `{kind}` judge needs a `prompt`"))?;
-        let names = template::placeholders(prompt).context("in `prompt`")?;
+        let template = Template::parse(prompt).context("in `prompt`")?;
         ensure!(
-            names.contains(&"answer"),
+            template.placeholders().contains(&"answer"),
             "the `prompt` never shows the answer: put `{{answer}}` in it"
         );
         let mode = match spec.kind {
@@ -200,7 +200,7 @@ impl LlmJudge {
         let hash = definition_hash(prompt, &mode, &model);
         Ok(LlmJudge {
             name: String::new(),
-            prompt: prompt.to_string(),
+            prompt: template,
             mode,
             model,
             hash,
@@ -229,12 +229,19 @@ impl LlmJudge {
     /// variables of the same name) and the sampling parameters. An error names a
     /// placeholder with no value.
     pub fn request(&self, input: &JudgeInput) -> Result<(Vec<Message>, SamplingParams)> {
-        let text = template::fill(&self.prompt, |n| match n {
-            "question" => Some(input.question),
-            "answer" => Some(input.answer),
-            other => input.vars.get(other).map(String::as_str),
-        })
-        .with_context(|| format!("judge `{}`: filling its prompt", self.name))?;
+        let text = self
+            .prompt
+            .render(|n| match n {
+                "question" => Some(input.question),
+                "answer" => Some(input.answer),
+                other => input.vars.get(other).map(String::as_str),
+            })
+            .map_err(|n| {
+                anyhow!(
+                    "judge `{}`: no value for `{{{n}}}` in its prompt",
+                    self.name
+                )
+            })?;
         let params = match self.mode {
             Mode::Label { .. } => SamplingParams {
                 temperature: 0.0,
