@@ -10,6 +10,7 @@ pub mod effect;
 pub mod judge;
 pub mod model;
 pub mod rng;
+pub mod serve;
 pub mod stats;
 pub mod store;
 pub mod suite;

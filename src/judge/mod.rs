@@ -1,6 +1,8 @@
 //! Turning a response into a label or a score. A judge that cannot decide gives
 //! [`JudgeOutput::Missing`], never a negative.
 
+pub mod llm;
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -1,13 +1,14 @@
 //! Benchmarks: each prints its measured figures beside the budget it is held to.
 
 mod http;
+mod serve;
 
 use anyhow::{Result, bail};
 
 type Bench = (&'static str, fn() -> Result<()>);
 
 /// Every benchmark, by name.
-const BENCHES: &[Bench] = &[("http", http::run)];
+const BENCHES: &[Bench] = &[("http", http::run), ("serve", serve::run)];
 
 /// The benchmarks' names.
 pub fn names() -> Vec<&'static str> {
