@@ -193,3 +193,141 @@ fn tost_matches_statsmodels() {
         close(r.p_value, f(&case["p"]), APPROX, "tost welch");
     }
 }
+
+#[test]
+fn noncentral_t_matches_scipy() {
+    // scipy.stats.nct.cdf(t, df, nc)
+    close(noncentral_t_cdf(2.1, 7.5, 1.3), 0.7397782792628931, APPROX, "nct 1");
+    close(noncentral_t_cdf(-0.7, 4.0, 0.9), 0.06469927222667954, APPROX, "nct 2");
+    close(noncentral_t_cdf(3.0, 20.0, -1.0), 0.9998469152055284, APPROX, "nct 3");
+    close(noncentral_t_cdf(8.0, 30.0, 6.5), 0.8411630071147339, APPROX, "nct 4");
+}
+
+#[test]
+fn power_and_sample_size_match_statsmodels() {
+    // NormalIndPower().power(proportion_effectsize(0.3, 0.2), 150, 0.05, ratio=1.0)
+    close(power_two_proportions(0.3, 0.2, 150.0, 150.0, 0.05, Alternative::TwoSided), 0.5196077829289824, APPROX, "power prop");
+    // ... ratio=2.0, alternative="larger"
+    close(power_two_proportions(0.3, 0.2, 150.0, 300.0, 0.05, Alternative::Greater), 0.7501586232735811, APPROX, "power prop 1s");
+    // NormalIndPower().solve_power(proportion_effectsize(0.3, 0.2), None, 0.05, 0.8)
+    close(samples_two_proportions(0.3, 0.2, 0.05, 0.8, Alternative::TwoSided), 291.6886683175625, APPROX, "n prop");
+    // TTestIndPower().power(0.15 / 0.1, 5, 0.05) and alternative="larger"
+    close(power_t_two_sample(0.15, 0.1, 5.0, 5.0, 0.05, Alternative::TwoSided), 0.5493855977623958, APPROX, "power t2");
+    close(power_t_two_sample(0.15, 0.1, 5.0, 5.0, 0.05, Alternative::Greater), 0.6984885333711597, APPROX, "power t2 1s");
+    // TTestIndPower().solve_power(0.15 / 0.1, None, 0.05, 0.8)
+    close(replicas_t_two_sample(0.15, 0.1, 0.05, 0.8, Alternative::TwoSided), 8.060294283896706, APPROX, "n t2");
+    // TTestPower().power(0.1 / 0.08, 6, 0.05) and alternative="larger"
+    close(power_t_one_sample(0.1, 0.08, 6.0, 0.05, Alternative::TwoSided), 0.6892731163662337, APPROX, "power t1");
+    close(power_t_one_sample(0.1, 0.08, 6.0, 0.05, Alternative::Greater), 0.8347772297558529, APPROX, "power t1 1s");
+    // TTestPower().solve_power(0.1 / 0.08, None, 0.05, 0.8, alternative="larger")
+    close(replicas_t_one_sample(0.1, 0.08, 0.05, 0.8, Alternative::Greater), 5.57937841665759, APPROX, "n t1");
+}
+
+const STRATA: [[[u64; 2]; 2]; 3] = [[[3, 7], [1, 9]], [[5, 5], [2, 8]], [[12, 18], [6, 24]]];
+
+#[test]
+fn stratified_exact_matches_convolution_of_scipy_hypergeometrics() {
+    // Reference: numpy.convolve of scipy.stats.hypergeom.pmf over each stratum's support,
+    // tails summed (two-sided: terms ≤ observed × (1 + 1e-7), as R's mantelhaen.test).
+    close(stratified_exact(&STRATA, Alternative::Greater).unwrap(), 0.013624359785735375, EXACT, "strat greater");
+    close(stratified_exact(&STRATA, Alternative::Less).unwrap(), 0.9960846926568856, EXACT, "strat less");
+    close(stratified_exact(&STRATA, Alternative::TwoSided).unwrap(), 0.027248719571470754, EXACT, "strat two-sided");
+    // One stratum is Fisher's test: scipy.stats.fisher_exact([[3, 7], [1, 9]], "greater").
+    close(stratified_exact(&STRATA[..1], Alternative::Greater).unwrap(), 0.2910216718266254, EXACT, "strat = fisher");
+    // Too large to convolve: declines.
+    assert!(stratified_exact(&[[[50_000, 50_000], [50_000, 50_000]]; 20], Alternative::Greater).is_none());
+}
+
+#[test]
+fn cmh_matches_statsmodels() {
+    // StratifiedTable(tables).test_null_odds(correction=True / False): chi-square = z².
+    let r = cmh_test(&STRATA, Alternative::TwoSided, true);
+    close(r.statistic * r.statistic, 4.7683865753541195, APPROX, "cmh stat");
+    close(r.p_value, 0.028986978776251116, APPROX, "cmh p");
+    let r = cmh_test(&STRATA, Alternative::TwoSided, false);
+    close(r.statistic * r.statistic, 5.769747756178484, APPROX, "cmh stat no cc");
+    close(r.p_value, 0.016304374628474227, APPROX, "cmh p no cc");
+    assert!(cmh_test(&STRATA, Alternative::Greater, true).p_value < 0.0145);
+}
+
+#[test]
+fn risk_difference_and_odds_ratio_match_statsmodels() {
+    // confint_proportions_2indep(30, 100, 18, 110, method="newcomb", compare="diff")
+    let rd = risk_difference(30, 100, 18, 110, 0.95);
+    close(rd.ci.0, 0.02230597228029131, APPROX, "newcombe lo");
+    close(rd.ci.1, 0.24816144125221762, APPROX, "newcombe hi");
+    // ... (0, 50, 0, 60): an interval, not a point, at 0% vs 0%.
+    let rd = risk_difference(0, 50, 0, 60, 0.95);
+    close(rd.ci.0, -0.060171852142089886, APPROX, "newcombe0 lo");
+    close(rd.ci.1, 0.07134759913335874, APPROX, "newcombe0 hi");
+    // Table2x2([[30, 70], [18, 92]]).oddsratio, .oddsratio_confint(0.05)
+    let or = odds_ratio([[30, 70], [18, 92]], 0.95);
+    close(or.estimate, 2.1904761904761907, EXACT, "or");
+    close(or.ci.0, 1.1300148433491057, APPROX, "or lo");
+    close(or.ci.1, 4.2461264728367265, APPROX, "or hi");
+    // Haldane-Anscombe: Table2x2([[30.5, 70.5], [0.5, 92.5]]).oddsratio_confint(0.05)
+    let or = odds_ratio([[30, 70], [0, 92]], 0.95);
+    assert!(or.estimate.is_infinite());
+    close(or.ci.0, 4.811009971588174, APPROX, "or0 lo");
+    close(or.ci.1, 1331.4615962503765, APPROX, "or0 hi");
+}
+
+#[test]
+fn tost_proportions_matches_statsmodels() {
+    // tost_proportions_2indep(30, 100, 28, 110, -0.1, 0.1, method="wald", correction=False)
+    let r = tost_two_proportions(30, 100, 28, 110, -0.1, 0.1);
+    close(r.p_value, 0.18890312332634818, APPROX, "tost prop");
+    close(r.p_low, 0.009340031797169145, APPROX, "tost prop low");
+}
+
+#[test]
+fn quantiles_match_numpy_and_bootstrap_is_seeded() {
+    // numpy.percentile([3, 1, 4, 1.5, 9, 2.6], [2.5, 97.5])
+    let mut v = [3.0, 1.0, 4.0, 1.5, 9.0, 2.6];
+    v.sort_by(f64::total_cmp);
+    close(bootstrap::quantile_sorted(&v, 0.025), 1.0625, EXACT, "q2.5");
+    close(bootstrap::quantile_sorted(&v, 0.975), 8.375, EXACT, "q97.5");
+
+    let data: Vec<f64> = (0..200).map(|i| ((i * 37) % 101) as f64 / 100.0).collect();
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+    let a = percentile_bootstrap(&data, mean, 2000, 0.95, 7);
+    let b = percentile_bootstrap(&data, mean, 2000, 0.95, 7);
+    let c = percentile_bootstrap(&data, mean, 2000, 0.95, 8);
+    assert_eq!(a, b);
+    assert_ne!(a.ci, c.ci);
+    // Close to the t interval of the mean (the bootstrap's large-sample limit).
+    let t = one_sample_t(&data, 0.0, Alternative::TwoSided, 0.95);
+    assert!((a.ci.0 - t.ci.0).abs() < 0.01 && (a.ci.1 - t.ci.1).abs() < 0.01, "{a:?} vs {t:?}");
+}
+
+fn cell(n: u64, mean: f64) -> CellSamples {
+    CellSamples { n, sum: mean * n as f64, sum_sq: mean * n as f64, binary: true }
+}
+
+#[test]
+fn hierarchical_bootstrap_is_seeded_and_reflects_replica_spread() {
+    // Two arms × 6 replicas × 4 probes; treatment replicas spread widely, control tightly.
+    let group = |weight: f64, rates: &[f64]| ClusterGroup {
+        weight,
+        resample_samples: false,
+        replicas: rates
+            .iter()
+            .map(|&r| (0..4).map(|p| vec![Term { coef: 1.0, cell: cell(50, (r + 0.02 * p as f64).min(1.0)) }]).collect())
+            .collect(),
+    };
+    let groups = [group(1.0, &[0.2, 0.5, 0.3, 0.7, 0.4, 0.6]), group(-1.0, &[0.10, 0.12, 0.08, 0.11, 0.09, 0.10])];
+    let a = hierarchical_bootstrap(&groups, 4, 4000, 0.95, 1).unwrap();
+    assert_eq!(a, hierarchical_bootstrap(&groups, 4, 4000, 0.95, 1).unwrap());
+    close(a.estimate, 0.45 + 0.03 - 0.10 - 0.03, 1e-12, "estimate");
+    assert!(a.ci.0 < a.estimate && a.estimate < a.ci.1);
+    // The spread comes from the treatment replicas (SD 0.187, so SE ≈ 0.076): width ≈ 2 × 1.96 × SE.
+    let width = a.ci.1 - a.ci.0;
+    assert!((0.2..0.36).contains(&width), "width {width}");
+    // A fixed single-replica arm, samples resampled too: 4 probes at 0.3 with 100 samples each.
+    // A cell's rate has SD 0.0458; resampling 4 probes with replacement repeats some, so the
+    // mean's SD is 0.0458 × √(7/16) = 0.0303 (E Σ count² = 7): width ≈ 2 × 1.96 × 0.0303.
+    let fixed = ClusterGroup { weight: 1.0, resample_samples: true, replicas: vec![(0..4).map(|_| vec![Term { coef: 1.0, cell: cell(100, 0.3) }]).collect()] };
+    let b = hierarchical_bootstrap(&[fixed], 4, 4000, 0.95, 3).unwrap();
+    let width = b.ci.1 - b.ci.0;
+    assert!((0.105..0.135).contains(&width), "fixed width {width}");
+}
