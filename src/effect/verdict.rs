@@ -55,7 +55,7 @@ pub(crate) fn needed(e: &Expectation, a: &Analysis) -> Option<String> {
         _ if e.min_effect.abs() > 0.0 => e.min_effect.abs(),
         _ => a.estimate.abs(),
     };
-    if target <= 0.0 || !target.is_finite() {
+    if target <= 1e-12 || !target.is_finite() {
         return Some(match e.direction {
             Direction::None => "the estimate lies at or beyond the margin: more data would more likely show a shift than equivalence".into(),
             _ => "no effect size to plan for: the estimate is 0 and no minimum effect is declared".into(),

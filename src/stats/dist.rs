@@ -47,10 +47,23 @@ pub fn t_cdf(t: f64, df: f64) -> f64 {
     t_sf(-t, df)
 }
 
-/// Quantile of Student's t (`p` in (0, 1)), polished by Newton steps on the cdf.
+/// Degrees of freedom above which t quantiles come from the Cornish-Fisher expansion
+/// (statrs's inverse incomplete beta is very slow for large shapes).
+const T_PPF_SERIES_DF: f64 = 1e4;
+
+/// Quantile of Student's t (`p` in (0, 1)), polished by Newton steps on the cdf; for
+/// df > 10^4 the Cornish-Fisher expansion in 1/df (error O(df⁻³), below 1e-12).
 pub fn t_ppf(p: f64, df: f64) -> f64 {
     if df >= T_AS_NORMAL_DF {
         return norm_ppf(p);
+    }
+    if df > T_PPF_SERIES_DF {
+        let z = norm_ppf(p);
+        let (z2, z3, z5) = (z * z, z * z * z, z * z * z * z * z);
+        let g1 = (z3 + z) / 4.0;
+        let g2 = (5.0 * z5 + 16.0 * z3 + 3.0 * z) / 96.0;
+        let g3 = (3.0 * z5 * z2 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / 384.0;
+        return z + g1 / df + g2 / (df * df) + g3 / (df * df * df);
     }
     let dist = StudentsT::new(0.0, 1.0, df).expect("df > 0");
     let mut x = dist.inverse_cdf(p);

@@ -331,3 +331,11 @@ fn hierarchical_bootstrap_is_seeded_and_reflects_replica_spread() {
     let width = b.ci.1 - b.ci.0;
     assert!((0.105..0.135).contains(&width), "fixed width {width}");
 }
+
+#[test]
+fn t_quantiles_match_scipy_for_small_and_large_df() {
+    // scipy.stats.t.ppf(0.975, 3.554087855912891), t.ppf(0.975, 20000.5), t.ppf(0.05, 12345.0)
+    close(dist::t_ppf(0.975, 3.554087855912891), 2.9193721598241473, APPROX, "t ppf small df");
+    close(dist::t_ppf(0.975, 20000.5), 1.960082602192517, 1e-12, "t ppf large df");
+    close(dist::t_ppf(0.05, 12345.0), -1.6449770683606906, 1e-12, "t ppf large df lower");
+}
