@@ -45,24 +45,44 @@ impl World {
                 if self.conditions {
                     vars.insert("cond".to_string(), c.to_string());
                 }
-                cells.push(Cell { probe: format!("p{p}"), vars });
+                cells.push(Cell {
+                    probe: format!("p{p}"),
+                    vars,
+                });
             }
         }
         let mut rows = Vec::new();
         let names = ["t", "c"];
         for (a, arm) in arms.iter().enumerate() {
             for r in 0..arm.replicas {
-                let u = |rng: &mut Rng, h: f64| if arm.fixed { 0.0 } else { (2.0 * rng.next_f64() - 1.0) * h };
+                let u = |rng: &mut Rng, h: f64| {
+                    if arm.fixed {
+                        0.0
+                    } else {
+                        (2.0 * rng.next_f64() - 1.0) * h
+                    }
+                };
                 let shift = u(rng, self.spread);
                 for (p, base) in self.probe_rates.iter().enumerate() {
                     for (ci, c) in conds.iter().enumerate() {
-                        let cond = if *c == "a" { arm.cond_shift + u(rng, self.spread / 2.0) } else { 0.0 };
+                        let cond = if *c == "a" {
+                            arm.cond_shift + u(rng, self.spread / 2.0)
+                        } else {
+                            0.0
+                        };
                         let rate = base + arm.shift + shift + cond;
                         assert!((0.0..=1.0).contains(&rate));
                         let cell = (p * conds.len() + ci) as u32;
                         for s in 0..self.samples {
                             let v = if rng.bernoulli(rate) { 1.0 } else { 0.0 };
-                            rows.push(Observation { arm: a as u32, replica: r, cell, paraphrase: 0, sample: s as u32, value: Some(v) });
+                            rows.push(Observation {
+                                arm: a as u32,
+                                replica: r,
+                                cell,
+                                paraphrase: 0,
+                                sample: s as u32,
+                                value: Some(v),
+                            });
                         }
                     }
                 }
@@ -71,9 +91,18 @@ impl World {
         let arms = arms
             .iter()
             .enumerate()
-            .map(|(i, a)| ArmInfo { name: names[i].to_string(), replicas: a.replicas, fixed: a.fixed })
+            .map(|(i, a)| ArmInfo {
+                name: names[i].to_string(),
+                replicas: a.replicas,
+                fixed: a.fixed,
+            })
             .collect();
-        ObservationTable { scale: Scale::Binary, arms, cells, rows }
+        ObservationTable {
+            scale: Scale::Binary,
+            arms,
+            cells,
+            rows,
+        }
     }
 }
 
@@ -85,11 +114,23 @@ struct Rates {
     boot_covered: Option<f64>,
 }
 
-fn simulate(world: &World, arms: &[SimArm], comparison: &Comparison, truth: f64, seed: u64, pool: bool) -> Rates {
+fn simulate(
+    world: &World,
+    arms: &[SimArm],
+    comparison: &Comparison,
+    truth: f64,
+    seed: u64,
+    pool: bool,
+) -> Rates {
     let spec = EffectSpec {
         name: "sim".into(),
         comparison: comparison.clone(),
-        expectation: Expectation { direction: Direction::Increase, min_effect: 0.0, margin: 0.0, alpha: ALPHA },
+        expectation: Expectation {
+            direction: Direction::Increase,
+            min_effect: 0.0,
+            margin: 0.0,
+            alpha: ALPHA,
+        },
     };
     let (mut rejected, mut covered, mut boot, mut boot_n) = (0usize, 0usize, 0usize, 0usize);
     let mut rng = Rng::new(seed);
@@ -103,7 +144,15 @@ fn simulate(world: &World, arms: &[SimArm], comparison: &Comparison, truth: f64,
                 arm.replicas = 1;
             }
         }
-        let r = evaluate(&[EffectInput { spec: spec.clone(), data: table.aggregate() }], Correction::Holm, rng.next_u64()).remove(0);
+        let r = evaluate(
+            &[EffectInput {
+                spec: spec.clone(),
+                data: table.aggregate(),
+            }],
+            Correction::Holm,
+            rng.next_u64(),
+        )
+        .remove(0);
         rejected += usize::from(r.p_value < ALPHA);
         covered += usize::from(r.ci.0 <= truth && truth <= r.ci.1);
         if let Some((lo, hi)) = r.bootstrap_ci {
@@ -125,11 +174,21 @@ fn fpr_bound() -> f64 {
 }
 
 fn tuned(replicas: u32, shift: f64, cond_shift: f64) -> SimArm {
-    SimArm { replicas, fixed: false, shift, cond_shift }
+    SimArm {
+        replicas,
+        fixed: false,
+        shift,
+        cond_shift,
+    }
 }
 
 fn world(conditions: bool) -> World {
-    World { probe_rates: vec![0.3, 0.4, 0.5, 0.35], samples: 20, spread: 0.15, conditions }
+    World {
+        probe_rates: vec![0.3, 0.4, 0.5, 0.35],
+        samples: 20,
+        spread: 0.15,
+        conditions,
+    }
 }
 
 fn check(kind: &str, null: Rates, alt: Rates) {
@@ -141,33 +200,76 @@ fn check(kind: &str, null: Rates, alt: Rates) {
         null.boot_covered.map_or("-".into(), |c| format!("{c:.3}")),
         alt.rejected
     );
-    assert!(null.rejected <= fpr_bound(), "{kind}: FPR {} > {}", null.rejected, fpr_bound());
+    assert!(
+        null.rejected <= fpr_bound(),
+        "{kind}: FPR {} > {}",
+        null.rejected,
+        fpr_bound()
+    );
     assert!(null.covered >= 0.93, "{kind}: coverage {}", null.covered);
-    assert!(alt.covered >= 0.93, "{kind}: coverage under the alternative {}", alt.covered);
+    assert!(
+        alt.covered >= 0.93,
+        "{kind}: coverage under the alternative {}",
+        alt.covered
+    );
 }
 
 #[test]
 fn arm_vs_arm_across_replicas_is_calibrated() {
-    let cmp = Comparison::ArmVsArm { treatment: "t".into(), control: "c".into() };
+    let cmp = Comparison::ArmVsArm {
+        treatment: "t".into(),
+        control: "c".into(),
+    };
     let w = world(false);
-    let null = simulate(&w, &[tuned(4, 0.0, 0.0), tuned(4, 0.0, 0.0)], &cmp, 0.0, 1, false);
-    let alt = simulate(&w, &[tuned(4, 0.2, 0.0), tuned(4, 0.0, 0.0)], &cmp, 0.2, 2, false);
+    let null = simulate(
+        &w,
+        &[tuned(4, 0.0, 0.0), tuned(4, 0.0, 0.0)],
+        &cmp,
+        0.0,
+        1,
+        false,
+    );
+    let alt = simulate(
+        &w,
+        &[tuned(4, 0.2, 0.0), tuned(4, 0.0, 0.0)],
+        &cmp,
+        0.2,
+        2,
+        false,
+    );
     check("arm vs arm (4 vs 4 replicas; alternative +0.20)", null, alt);
 }
 
 #[test]
 fn arm_vs_fixed_base_is_calibrated() {
-    let cmp = Comparison::ArmVsArm { treatment: "t".into(), control: "c".into() };
+    let cmp = Comparison::ArmVsArm {
+        treatment: "t".into(),
+        control: "c".into(),
+    };
     let w = world(false);
-    let base = SimArm { replicas: 1, fixed: true, shift: 0.0, cond_shift: 0.0 };
+    let base = SimArm {
+        replicas: 1,
+        fixed: true,
+        shift: 0.0,
+        cond_shift: 0.0,
+    };
     let null = simulate(&w, &[tuned(4, 0.0, 0.0), base], &cmp, 0.0, 3, false);
     let alt = simulate(&w, &[tuned(4, 0.2, 0.0), base], &cmp, 0.2, 4, false);
-    check("arm vs fixed base (4 replicas; alternative +0.20)", null, alt);
+    check(
+        "arm vs fixed base (4 replicas; alternative +0.20)",
+        null,
+        alt,
+    );
 }
 
 #[test]
 fn contrast_within_replicas_is_calibrated() {
-    let cmp = Comparison::Contrast { arm: "t".into(), var: "cond".into(), treatment_value: "a".into(), control_value: "b".into() };
+    let cmp = Comparison::Contrast {
+        arm: "t".into(),
+        var: "cond".into(),
+        treatment_value: "a".into(),
+        control_value: "b".into(),
+    };
     let w = world(true);
     let null = simulate(&w, &[tuned(4, 0.0, 0.0)], &cmp, 0.0, 5, false);
     let alt = simulate(&w, &[tuned(4, 0.0, 0.15)], &cmp, 0.15, 6, false);
@@ -184,9 +286,27 @@ fn diff_in_diff_is_calibrated() {
         control_value: "b".into(),
     };
     let w = world(true);
-    let null = simulate(&w, &[tuned(4, 0.0, 0.1), tuned(4, 0.0, 0.1)], &cmp, 0.0, 7, false);
-    let alt = simulate(&w, &[tuned(4, 0.0, 0.25), tuned(4, 0.0, 0.0)], &cmp, 0.25, 8, false);
-    check("difference in differences (4 vs 4 replicas; alternative +0.25)", null, alt);
+    let null = simulate(
+        &w,
+        &[tuned(4, 0.0, 0.1), tuned(4, 0.0, 0.1)],
+        &cmp,
+        0.0,
+        7,
+        false,
+    );
+    let alt = simulate(
+        &w,
+        &[tuned(4, 0.0, 0.25), tuned(4, 0.0, 0.0)],
+        &cmp,
+        0.25,
+        8,
+        false,
+    );
+    check(
+        "difference in differences (4 vs 4 replicas; alternative +0.25)",
+        null,
+        alt,
+    );
 }
 
 #[test]
@@ -194,7 +314,10 @@ fn level_is_calibrated() {
     // The mean of the probe rates is 0.3875. (With 4 replicas the t interval's coverage in
     // this world is ≈ 0.934, too close to the 0.93 bound for a 1,000-run check: 6 replicas.)
     let w = world(false);
-    let cmp = Comparison::Level { arm: "t".into(), value: 0.3875 };
+    let cmp = Comparison::Level {
+        arm: "t".into(),
+        value: 0.3875,
+    };
     let null = simulate(&w, &[tuned(6, 0.0, 0.0)], &cmp, 0.0, 9, false);
     let alt = simulate(&w, &[tuned(6, 0.15, 0.0)], &cmp, 0.15, 10, false);
     check("level (6 replicas; alternative +0.15)", null, alt);
@@ -202,24 +325,71 @@ fn level_is_calibrated() {
 
 #[test]
 fn sample_level_tests_are_calibrated_for_fixed_models() {
-    let cmp = Comparison::ArmVsArm { treatment: "t".into(), control: "c".into() };
-    let w = World { spread: 0.0, samples: 50, ..world(false) };
-    let fixed = |shift| SimArm { replicas: 1, fixed: true, shift, cond_shift: 0.0 };
+    let cmp = Comparison::ArmVsArm {
+        treatment: "t".into(),
+        control: "c".into(),
+    };
+    let w = World {
+        spread: 0.0,
+        samples: 50,
+        ..world(false)
+    };
+    let fixed = |shift| SimArm {
+        replicas: 1,
+        fixed: true,
+        shift,
+        cond_shift: 0.0,
+    };
     let null = simulate(&w, &[fixed(0.0), fixed(0.0)], &cmp, 0.0, 11, false);
     let alt = simulate(&w, &[fixed(0.1), fixed(0.0)], &cmp, 0.1, 12, false);
-    check("two fixed models, sample level (alternative +0.10)", null, alt);
+    check(
+        "two fixed models, sample level (alternative +0.10)",
+        null,
+        alt,
+    );
 }
 
 #[test]
 fn pooling_samples_ignoring_replicas_exceeds_alpha() {
     // The same null worlds as above, analysed as if each arm were one model: the replicas'
     // spread is mistaken for an effect far more often than alpha.
-    let cmp = Comparison::ArmVsArm { treatment: "t".into(), control: "c".into() };
-    let w = World { samples: 50, ..world(false) };
-    let proper = simulate(&w, &[tuned(4, 0.0, 0.0), tuned(4, 0.0, 0.0)], &cmp, 0.0, 13, false);
-    let pooled = simulate(&w, &[tuned(4, 0.0, 0.0), tuned(4, 0.0, 0.0)], &cmp, 0.0, 13, true);
-    println!("pooling: FPR across replicas {:.3}, FPR pooling samples {:.3} (alpha {ALPHA})", proper.rejected, pooled.rejected);
+    let cmp = Comparison::ArmVsArm {
+        treatment: "t".into(),
+        control: "c".into(),
+    };
+    let w = World {
+        samples: 50,
+        ..world(false)
+    };
+    let proper = simulate(
+        &w,
+        &[tuned(4, 0.0, 0.0), tuned(4, 0.0, 0.0)],
+        &cmp,
+        0.0,
+        13,
+        false,
+    );
+    let pooled = simulate(
+        &w,
+        &[tuned(4, 0.0, 0.0), tuned(4, 0.0, 0.0)],
+        &cmp,
+        0.0,
+        13,
+        true,
+    );
+    println!(
+        "pooling: FPR across replicas {:.3}, FPR pooling samples {:.3} (alpha {ALPHA})",
+        proper.rejected, pooled.rejected
+    );
     assert!(proper.rejected <= fpr_bound());
-    assert!(pooled.rejected > fpr_bound(), "pooled FPR {}", pooled.rejected);
-    assert!(pooled.rejected > 2.0 * ALPHA, "pooled FPR {}", pooled.rejected);
+    assert!(
+        pooled.rejected > fpr_bound(),
+        "pooled FPR {}",
+        pooled.rejected
+    );
+    assert!(
+        pooled.rejected > 2.0 * ALPHA,
+        "pooled FPR {}",
+        pooled.rejected
+    );
 }

@@ -10,15 +10,17 @@ impl ObservationTable {
     pub fn aggregate(&self) -> Aggregate {
         let mut totals: BTreeMap<(u32, u32, u32), CellTotals> = BTreeMap::new();
         for row in &self.rows {
-            let t = totals.entry((row.arm, row.replica, row.cell)).or_insert(CellTotals {
-                arm: row.arm,
-                replica: row.replica,
-                cell: row.cell,
-                n: 0,
-                sum: 0.0,
-                sum_sq: 0.0,
-                missing: 0,
-            });
+            let t = totals
+                .entry((row.arm, row.replica, row.cell))
+                .or_insert(CellTotals {
+                    arm: row.arm,
+                    replica: row.replica,
+                    cell: row.cell,
+                    n: 0,
+                    sum: 0.0,
+                    sum_sq: 0.0,
+                    missing: 0,
+                });
             match row.value {
                 Some(v) => {
                     t.n += 1;
@@ -40,7 +42,10 @@ impl ObservationTable {
 impl Aggregate {
     /// The index of the arm called `name`.
     pub fn arm_index(&self, name: &str) -> Option<u32> {
-        self.arms.iter().position(|a| a.name == name).map(|i| i as u32)
+        self.arms
+            .iter()
+            .position(|a| a.name == name)
+            .map(|i| i as u32)
     }
 
     /// The totals of (arm, replica, cell), if any observation (missing or not) was recorded.

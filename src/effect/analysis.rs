@@ -32,7 +32,11 @@ pub(crate) enum Plan {
     /// One arm of replicas (against a value, a fixed arm, or a within-replica contrast).
     ReplicaOneSample { sd: f64, now: f64 },
     /// Sample level, two proportions (control rate, samples per cell now, cells per arm).
-    SampleProportions { p_control: f64, per_cell: f64, cells: f64 },
+    SampleProportions {
+        p_control: f64,
+        per_cell: f64,
+        cells: f64,
+    },
     /// Sample level otherwise: the standard error shrinks as 1/√(samples per cell).
     SampleScaled { se: f64, per_cell: f64 },
 }
@@ -125,18 +129,35 @@ impl Setup<'_> {
 fn setup<'a>(spec: &'a EffectSpec, data: &'a Aggregate) -> Result<Setup<'a>, String> {
     let mut notes = Vec::new();
     let (kind, design, arms): (Kind, Design, Vec<(&str, f64)>) = match &spec.comparison {
-        Comparison::ArmVsArm { treatment, control } => {
-            (Kind::ArmVsArm, Design::plain(&data.cells), vec![(treatment, 1.0), (control, -1.0)])
-        }
-        Comparison::Level { arm, value } => (Kind::Level(*value), Design::plain(&data.cells), vec![(arm, 1.0)]),
-        Comparison::Contrast { arm, var, treatment_value, control_value } => {
+        Comparison::ArmVsArm { treatment, control } => (
+            Kind::ArmVsArm,
+            Design::plain(&data.cells),
+            vec![(treatment, 1.0), (control, -1.0)],
+        ),
+        Comparison::Level { arm, value } => (
+            Kind::Level(*value),
+            Design::plain(&data.cells),
+            vec![(arm, 1.0)],
+        ),
+        Comparison::Contrast {
+            arm,
+            var,
+            treatment_value,
+            control_value,
+        } => {
             let (d, unpaired) = Design::contrast(&data.cells, var, treatment_value, control_value);
             if unpaired > 0 {
                 notes.push(format!("{unpaired} cell(s) with {var} = {treatment_value} have no {var} = {control_value} partner and are left out"));
             }
             (Kind::Contrast, d, vec![(arm, 1.0)])
         }
-        Comparison::DiffInDiff { treatment, control, var, treatment_value, control_value } => {
+        Comparison::DiffInDiff {
+            treatment,
+            control,
+            var,
+            treatment_value,
+            control_value,
+        } => {
             let (d, unpaired) = Design::contrast(&data.cells, var, treatment_value, control_value);
             if unpaired > 0 {
                 notes.push(format!("{unpaired} cell(s) with {var} = {treatment_value} have no {var} = {control_value} partner and are left out"));
@@ -145,12 +166,23 @@ fn setup<'a>(spec: &'a EffectSpec, data: &'a Aggregate) -> Result<Setup<'a>, Str
         }
     };
     if design.probes.is_empty() {
-        return Err("no cells to compare (for a contrast: no pair of cells differing only in the variable)".into());
+        return Err(
+            "no cells to compare (for a contrast: no pair of cells differing only in the variable)"
+                .into(),
+        );
     }
-    let design_cells: HashSet<u32> = design.probes.iter().flatten().flatten().map(|&(c, _)| c).collect();
+    let design_cells: HashSet<u32> = design
+        .probes
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|&(c, _)| c)
+        .collect();
     let mut groups = Vec::new();
     for (name, weight) in arms {
-        let a = data.arm_index(name).ok_or_else(|| format!("arm `{name}` is not in the data"))?;
+        let a = data
+            .arm_index(name)
+            .ok_or_else(|| format!("arm `{name}` is not in the data"))?;
         let info = &data.arms[a as usize];
         let replicas: Vec<Functional> = (0..info.replicas.max(1))
             .map(|r| Functional::build(&design, data, a, r))
@@ -163,10 +195,16 @@ fn setup<'a>(spec: &'a EffectSpec, data: &'a Aggregate) -> Result<Setup<'a>, Str
             .map(|t| t.missing)
             .sum();
         if replicas.is_empty() {
-            return Err(format!("arm `{name}` has no non-missing observation in the effect's cells ({missing} missing)"));
+            return Err(format!(
+                "arm `{name}` has no non-missing observation in the effect's cells ({missing} missing)"
+            ));
         }
         if !info.fixed && (replicas.len() as u32) < info.replicas {
-            notes.push(format!("arm `{name}`: {} of {} replicas have data", replicas.len(), info.replicas));
+            notes.push(format!(
+                "arm `{name}`: {} of {} replicas have data",
+                replicas.len(),
+                info.replicas
+            ));
         }
         groups.push(Group {
             name: name.to_string(),
@@ -198,13 +236,20 @@ pub(crate) fn analyse(spec: &EffectSpec, data: &Aggregate, seed: u64) -> Analysi
     };
     let tuned: Vec<&Group> = s.groups.iter().filter(|g| !g.fixed).collect();
     let replica_level = !tuned.is_empty() && tuned.iter().all(|g| g.replicas.len() >= 2);
-    let mut a = if replica_level { replica::analyse(&s, seed) } else { sample::analyse(&s) };
+    let mut a = if replica_level {
+        replica::analyse(&s, seed)
+    } else {
+        sample::analyse(&s)
+    };
     let mut notes = s.notes.clone();
     notes.append(&mut a.notes);
     a.notes = notes;
     a.missing = s.groups.iter().map(|g| g.missing).sum();
     if a.missing > 0 {
-        a.notes.push(format!("{} missing value(s) (judge could not decide) excluded", a.missing));
+        a.notes.push(format!(
+            "{} missing value(s) (judge could not decide) excluded",
+            a.missing
+        ));
     }
     a
 }

@@ -19,16 +19,25 @@ impl Design {
     pub fn plain(cells: &[Cell]) -> Design {
         let mut by_probe: BTreeMap<&str, Vec<UnitTerms>> = BTreeMap::new();
         for (i, c) in cells.iter().enumerate() {
-            by_probe.entry(&c.probe).or_default().push(vec![(i as u32, 1.0)]);
+            by_probe
+                .entry(&c.probe)
+                .or_default()
+                .push(vec![(i as u32, 1.0)]);
         }
-        Design { probes: by_probe.into_values().collect() }
+        Design {
+            probes: by_probe.into_values().collect(),
+        }
     }
 
     /// Units are pairs: a cell with `var = treatment` (+1) and the cell with the same probe and
     /// other variables but `var = control` (−1). Returns the design and the number of
     /// treatment cells that had no partner (left out).
     pub fn contrast(cells: &[Cell], var: &str, treatment: &str, control: &str) -> (Design, usize) {
-        let index: HashMap<&Cell, u32> = cells.iter().enumerate().map(|(i, c)| (c, i as u32)).collect();
+        let index: HashMap<&Cell, u32> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c, i as u32))
+            .collect();
         let mut by_probe: BTreeMap<&str, Vec<UnitTerms>> = BTreeMap::new();
         let mut unpaired = 0;
         for (i, c) in cells.iter().enumerate() {
@@ -38,11 +47,19 @@ impl Design {
             let mut partner = c.clone();
             partner.vars.insert(var.to_string(), control.to_string());
             match index.get(&partner) {
-                Some(&j) => by_probe.entry(&c.probe).or_default().push(vec![(i as u32, 1.0), (j, -1.0)]),
+                Some(&j) => by_probe
+                    .entry(&c.probe)
+                    .or_default()
+                    .push(vec![(i as u32, 1.0), (j, -1.0)]),
                 None => unpaired += 1,
             }
         }
-        (Design { probes: by_probe.into_values().collect() }, unpaired)
+        (
+            Design {
+                probes: by_probe.into_values().collect(),
+            },
+            unpaired,
+        )
     }
 }
 
@@ -64,7 +81,14 @@ impl Functional {
     pub fn pooled(design: &Design, data: &Aggregate, arm: u32) -> Functional {
         let mut pooled: HashMap<u32, CellTotals> = HashMap::new();
         for t in data.totals.iter().filter(|t| t.arm == arm) {
-            let p = pooled.entry(t.cell).or_insert(CellTotals { replica: 0, n: 0, sum: 0.0, sum_sq: 0.0, missing: 0, ..*t });
+            let p = pooled.entry(t.cell).or_insert(CellTotals {
+                replica: 0,
+                n: 0,
+                sum: 0.0,
+                sum_sq: 0.0,
+                missing: 0,
+                ..*t
+            });
             p.n += t.n;
             p.sum += t.sum;
             p.sum_sq += t.sum_sq;
@@ -83,12 +107,18 @@ impl Functional {
                     .iter()
                     .filter_map(|unit| {
                         unit.iter()
-                            .map(|&(cell, sign)| lookup(cell).filter(|t| t.n > 0).map(|t| (t, sign)))
+                            .map(|&(cell, sign)| {
+                                lookup(cell).filter(|t| t.n > 0).map(|t| (t, sign))
+                            })
                             .collect::<Option<Vec<_>>>()
                     })
                     .collect();
                 let k = present.len() as f64;
-                present.into_iter().flatten().map(|(t, sign)| (t, sign / k)).collect()
+                present
+                    .into_iter()
+                    .flatten()
+                    .map(|(t, sign)| (t, sign / k))
+                    .collect()
             })
             .collect();
         Functional { probes }
@@ -102,7 +132,11 @@ impl Functional {
     /// Every cell with its full weight (coefficient within the probe / present probes).
     pub fn terms(&self) -> Vec<(CellTotals, f64)> {
         let k = self.present_probes() as f64;
-        self.probes.iter().flatten().map(|&(t, c)| (t, c / k)).collect()
+        self.probes
+            .iter()
+            .flatten()
+            .map(|&(t, c)| (t, c / k))
+            .collect()
     }
 
     /// The value: mean over present probes of the probe's value; `None` without data.
@@ -110,7 +144,12 @@ impl Functional {
         if self.present_probes() == 0 {
             return None;
         }
-        Some(self.terms().iter().map(|(t, c)| c * t.sum / t.n as f64).sum())
+        Some(
+            self.terms()
+                .iter()
+                .map(|(t, c)| c * t.sum / t.n as f64)
+                .sum(),
+        )
     }
 
     /// Non-missing samples read.
@@ -136,10 +175,19 @@ pub(crate) fn cell_variance(t: &CellTotals, binary: bool, fallback: f64) -> f64 
 
 /// Sampling variance of a linear combination `Σ coef × cell mean` of independent cells, and
 /// its Satterthwaite degrees of freedom (each cell's variance having n − 1 df).
-pub(crate) fn sampling_variance(terms: &[(CellTotals, f64)], binary: bool, fallback: f64) -> (f64, f64) {
+pub(crate) fn sampling_variance(
+    terms: &[(CellTotals, f64)],
+    binary: bool,
+    fallback: f64,
+) -> (f64, f64) {
     let comps: Vec<(f64, f64)> = terms
         .iter()
-        .map(|(t, c)| (c * c * cell_variance(t, binary, fallback) / t.n as f64, (t.n as f64 - 1.0).max(1.0)))
+        .map(|(t, c)| {
+            (
+                c * c * cell_variance(t, binary, fallback) / t.n as f64,
+                (t.n as f64 - 1.0).max(1.0),
+            )
+        })
         .collect();
     let var = comps.iter().map(|(v, _)| v).sum();
     (var, crate::stats::satterthwaite_df(&comps))

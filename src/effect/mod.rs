@@ -44,7 +44,11 @@ pub fn evaluate(inputs: &[EffectInput], correction: Correction, seed: u64) -> Ve
         .map(|(i, (input, a))| {
             let e = &input.spec.expectation;
             let v = verdict::verdict(e, &a, p_adj[i], against_adj[i]);
-            let needed = if v == Verdict::Inconclusive { verdict::needed(e, &a) } else { None };
+            let needed = if v == Verdict::Inconclusive {
+                verdict::needed(e, &a)
+            } else {
+                None
+            };
             EffectResult {
                 name: input.spec.name.clone(),
                 estimate: a.estimate,

@@ -16,7 +16,8 @@ use super::sample::combination_interval;
 use super::types::{ArmSummary, Direction, Unit};
 use crate::stats::bootstrap::{CellSamples, ClusterGroup, Term};
 use crate::stats::{
-    Alternative, Summary, hierarchical_bootstrap, satterthwaite_df, t_test_from_estimate, tost_from_estimate,
+    Alternative, Summary, hierarchical_bootstrap, satterthwaite_df, t_test_from_estimate,
+    tost_from_estimate,
 };
 
 /// Resamples of the hierarchical bootstrap interval.
@@ -36,7 +37,13 @@ fn part(g: &Group, s: &Setup) -> Part {
     if g.fixed {
         let (var, df) = sampling_variance(&g.pooled.terms(), s.binary, s.fallback_var);
         let v = g.pooled.value().unwrap_or(f64::NAN);
-        return Part { mean: v, var, df, spread: None, values: vec![v] };
+        return Part {
+            mean: v,
+            var,
+            df,
+            spread: None,
+            values: vec![v],
+        };
     }
     let values: Vec<f64> = g.replicas.iter().filter_map(Functional::value).collect();
     let sum = Summary::of(&values);
@@ -47,7 +54,13 @@ fn part(g: &Group, s: &Setup) -> Part {
         .sum::<f64>()
         / g.replicas.len() as f64;
     let var = if sum.var > 0.0 { sum.var } else { floor };
-    Part { mean: sum.mean, var: var / sum.n, df: sum.n - 1.0, spread: Some((var.sqrt(), sum.n)), values }
+    Part {
+        mean: sum.mean,
+        var: var / sum.n,
+        df: sum.n - 1.0,
+        spread: Some((var.sqrt(), sum.n)),
+        values,
+    }
 }
 
 /// The alternative of the expected direction.
@@ -74,8 +87,12 @@ pub(crate) fn t_based_p(s: &Setup, estimate: f64, se: f64, df: f64) -> (f64, f64
     match e.direction {
         Direction::None => {
             let tost = tost_from_estimate(estimate, se, df, -e.margin, e.margin);
-            let up = t_test_from_estimate(estimate, se, df, e.margin, Alternative::Greater, s.level()).p_value;
-            let down = t_test_from_estimate(estimate, se, df, -e.margin, Alternative::Less, s.level()).p_value;
+            let up =
+                t_test_from_estimate(estimate, se, df, e.margin, Alternative::Greater, s.level())
+                    .p_value;
+            let down =
+                t_test_from_estimate(estimate, se, df, -e.margin, Alternative::Less, s.level())
+                    .p_value;
             (tost.p_value, (2.0 * up.min(down)).min(1.0))
         }
         d => (
@@ -86,7 +103,12 @@ pub(crate) fn t_based_p(s: &Setup, estimate: f64, se: f64, df: f64) -> (f64, f64
 }
 
 fn cell_samples(t: &super::types::CellTotals, binary: bool) -> CellSamples {
-    CellSamples { n: t.n, sum: t.sum, sum_sq: t.sum_sq, binary }
+    CellSamples {
+        n: t.n,
+        sum: t.sum,
+        sum_sq: t.sum_sq,
+        binary,
+    }
 }
 
 /// The hierarchical bootstrap groups of the effect (fixed arms also resample their samples).
@@ -94,7 +116,11 @@ fn bootstrap_groups(s: &Setup) -> Vec<ClusterGroup> {
     s.groups
         .iter()
         .map(|g| {
-            let functionals = if g.fixed { std::slice::from_ref(&g.pooled) } else { &g.replicas[..] };
+            let functionals = if g.fixed {
+                std::slice::from_ref(&g.pooled)
+            } else {
+                &g.replicas[..]
+            };
             ClusterGroup {
                 weight: g.weight,
                 resample_samples: g.fixed,
@@ -103,7 +129,15 @@ fn bootstrap_groups(s: &Setup) -> Vec<ClusterGroup> {
                     .map(|f| {
                         f.probes
                             .iter()
-                            .map(|terms| terms.iter().map(|(t, c)| Term { coef: *c, cell: cell_samples(t, s.binary) }).collect())
+                            .map(|terms| {
+                                terms
+                                    .iter()
+                                    .map(|(t, c)| Term {
+                                        coef: *c,
+                                        cell: cell_samples(t, s.binary),
+                                    })
+                                    .collect()
+                            })
                             .collect()
                     })
                     .collect(),
@@ -115,7 +149,13 @@ fn bootstrap_groups(s: &Setup) -> Vec<ClusterGroup> {
 /// The replica-level analysis of an effect (every tuned arm has ≥ 2 replicas with data).
 pub(crate) fn analyse(s: &Setup, seed: u64) -> Analysis {
     let parts: Vec<Part> = s.groups.iter().map(|g| part(g, s)).collect();
-    let estimate = s.groups.iter().zip(&parts).map(|(g, p)| g.weight * p.mean).sum::<f64>() - s.offset();
+    let estimate = s
+        .groups
+        .iter()
+        .zip(&parts)
+        .map(|(g, p)| g.weight * p.mean)
+        .sum::<f64>()
+        - s.offset();
     let comps: Vec<(f64, f64)> = parts.iter().map(|p| (p.var, p.df)).collect();
     let var: f64 = comps.iter().map(|c| c.0).sum();
     let df = satterthwaite_df(&comps);
@@ -123,14 +163,27 @@ pub(crate) fn analyse(s: &Setup, seed: u64) -> Analysis {
     let test = t_test_from_estimate(estimate, se, df, 0.0, Alternative::TwoSided, s.level());
     let (p_value, p_against) = t_based_p(s, estimate, se, df);
 
-    let tuned: Vec<(&Group, &Part)> = s.groups.iter().zip(&parts).filter(|(g, _)| !g.fixed).collect();
+    let tuned: Vec<(&Group, &Part)> = s
+        .groups
+        .iter()
+        .zip(&parts)
+        .filter(|(g, _)| !g.fixed)
+        .collect();
     let fixed: Vec<&Group> = s.groups.iter().filter(|g| g.fixed).collect();
-    let counts = tuned.iter().map(|(_, p)| p.values.len().to_string()).collect::<Vec<_>>().join(" vs ");
+    let counts = tuned
+        .iter()
+        .map(|(_, p)| p.values.len().to_string())
+        .collect::<Vec<_>>()
+        .join(" vs ");
     let mut method = match (s.kind, tuned.len()) {
         (Kind::ArmVsArm, 2) => format!("Welch t across replicas ({counts} replicas)"),
         (Kind::DiffInDiff, 2) => format!("Welch t on per-replica contrasts ({counts} replicas)"),
-        (Kind::Contrast, _) => format!("paired t across replicas (contrast within each replica, {counts} replicas)"),
-        (Kind::Level(v), _) => format!("one-sample t across replicas against {v} ({counts} replicas)"),
+        (Kind::Contrast, _) => {
+            format!("paired t across replicas (contrast within each replica, {counts} replicas)")
+        }
+        (Kind::Level(v), _) => {
+            format!("one-sample t across replicas against {v} ({counts} replicas)")
+        }
         (Kind::DiffInDiff, _) => format!("t on per-replica contrasts ({counts} replicas)"),
         _ => format!("t across replicas ({counts} replicas)"),
     };
@@ -145,8 +198,14 @@ pub(crate) fn analyse(s: &Setup, seed: u64) -> Analysis {
     }
 
     let n_probes = s.design.probes.len();
-    let bootstrap_ci = hierarchical_bootstrap(&bootstrap_groups(s), n_probes, BOOTSTRAP_RESAMPLES, s.level(), seed)
-        .map(|b| (b.ci.0 - s.offset(), b.ci.1 - s.offset()));
+    let bootstrap_ci = hierarchical_bootstrap(
+        &bootstrap_groups(s),
+        n_probes,
+        BOOTSTRAP_RESAMPLES,
+        s.level(),
+        seed,
+    )
+    .map(|b| (b.ci.0 - s.offset(), b.ci.1 - s.offset()));
 
     let arms = s
         .groups
@@ -156,7 +215,15 @@ pub(crate) fn analyse(s: &Setup, seed: u64) -> Analysis {
             let ci = if g.fixed {
                 combination_interval(&g.pooled.terms(), s, 0.0)
             } else {
-                t_test_from_estimate(p.mean, p.var.sqrt(), p.df, 0.0, Alternative::TwoSided, s.level()).ci
+                t_test_from_estimate(
+                    p.mean,
+                    p.var.sqrt(),
+                    p.df,
+                    0.0,
+                    Alternative::TwoSided,
+                    s.level(),
+                )
+                .ci
             };
             ArmSummary {
                 name: g.name.clone(),
@@ -174,7 +241,10 @@ pub(crate) fn analyse(s: &Setup, seed: u64) -> Analysis {
         [(_, a), (_, b)] => {
             let (sa, na) = a.spread.unwrap_or((0.0, 0.0));
             let (sb, nb) = b.spread.unwrap_or((0.0, 0.0));
-            Some(Plan::ReplicaTwoSample { sd: ((sa * sa + sb * sb) / 2.0).sqrt(), now: na.min(nb) })
+            Some(Plan::ReplicaTwoSample {
+                sd: ((sa * sa + sb * sb) / 2.0).sqrt(),
+                now: na.min(nb),
+            })
         }
         [(_, a)] => a.spread.map(|(sd, now)| Plan::ReplicaOneSample { sd, now }),
         _ => None,

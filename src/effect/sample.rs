@@ -16,7 +16,8 @@ use super::design::{Functional, sampling_variance};
 use super::replica::{expected_alternative, opposite_alternative, t_based_p};
 use super::types::{ArmSummary, CellTotals, Direction, Unit};
 use crate::stats::{
-    Alternative, ProportionTerm, binomial_test, cmh_test, mover_interval, stratified_exact, t_test_from_estimate,
+    Alternative, ProportionTerm, binomial_test, cmh_test, mover_interval, stratified_exact,
+    t_test_from_estimate,
 };
 
 /// Successes of a 0/1 cell.
@@ -26,16 +27,34 @@ fn successes(t: &CellTotals) -> u64 {
 
 /// The interval of a linear combination of independent cells at `level`: MOVER-Wilson for
 /// rates, t with Satterthwaite df for scores.
-pub(crate) fn combination_interval(terms: &[(CellTotals, f64)], s: &Setup, offset: f64) -> (f64, f64) {
+pub(crate) fn combination_interval(
+    terms: &[(CellTotals, f64)],
+    s: &Setup,
+    offset: f64,
+) -> (f64, f64) {
     if s.binary {
-        let pt: Vec<ProportionTerm> =
-            terms.iter().map(|(t, c)| ProportionTerm { coef: *c, successes: successes(t), trials: t.n }).collect();
+        let pt: Vec<ProportionTerm> = terms
+            .iter()
+            .map(|(t, c)| ProportionTerm {
+                coef: *c,
+                successes: successes(t),
+                trials: t.n,
+            })
+            .collect();
         let e = mover_interval(&pt, s.level());
         (e.ci.0 - offset, e.ci.1 - offset)
     } else {
         let est: f64 = terms.iter().map(|(t, c)| c * t.sum / t.n as f64).sum();
         let (var, df) = sampling_variance(terms, false, s.fallback_var);
-        t_test_from_estimate(est - offset, var.sqrt(), df, 0.0, Alternative::TwoSided, s.level()).ci
+        t_test_from_estimate(
+            est - offset,
+            var.sqrt(),
+            df,
+            0.0,
+            Alternative::TwoSided,
+            s.level(),
+        )
+        .ci
     }
 }
 
@@ -63,7 +82,12 @@ fn arm_strata(a: &Functional, b: &Functional) -> Vec<[[u64; 2]; 2]> {
 fn pair_strata(f: &Functional) -> Vec<[[u64; 2]; 2]> {
     f.probes
         .iter()
-        .flat_map(|terms| terms.chunks(2).map(|pair| stratum(&pair[0].0, &pair[1].0)).collect::<Vec<_>>())
+        .flat_map(|terms| {
+            terms
+                .chunks(2)
+                .map(|pair| stratum(&pair[0].0, &pair[1].0))
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -71,7 +95,11 @@ fn pair_strata(f: &Functional) -> Vec<[[u64; 2]; 2]> {
 fn stratified_p(strata: &[[[u64; 2]; 2]], d: Direction) -> (f64, f64, &'static str) {
     let (alt, opp) = (expected_alternative(d), opposite_alternative(d));
     match (stratified_exact(strata, alt), stratified_exact(strata, opp)) {
-        (Some(p), Some(q)) => (p, q, "exact conditional test stratified by cell (Fisher's test for one cell)"),
+        (Some(p), Some(q)) => (
+            p,
+            q,
+            "exact conditional test stratified by cell (Fisher's test for one cell)",
+        ),
         _ => (
             cmh_test(strata, alt, true).p_value,
             cmh_test(strata, opp, true).p_value,
@@ -86,9 +114,18 @@ pub(crate) fn analyse(s: &Setup) -> Analysis {
     let terms: Vec<(CellTotals, f64)> = s
         .groups
         .iter()
-        .flat_map(|g| g.pooled.terms().into_iter().map(move |(t, c)| (t, g.weight * c)))
+        .flat_map(|g| {
+            g.pooled
+                .terms()
+                .into_iter()
+                .map(move |(t, c)| (t, g.weight * c))
+        })
         .collect();
-    let estimate = terms.iter().map(|(t, c)| c * t.sum / t.n as f64).sum::<f64>() - offset;
+    let estimate = terms
+        .iter()
+        .map(|(t, c)| c * t.sum / t.n as f64)
+        .sum::<f64>()
+        - offset;
     let (var, df) = sampling_variance(&terms, s.binary, s.fallback_var);
     let se = var.sqrt();
     let ci = combination_interval(&terms, s, offset);
@@ -103,7 +140,8 @@ pub(crate) fn analyse(s: &Setup) -> Analysis {
     if s.binary && dir != Direction::None {
         match s.kind {
             Kind::ArmVsArm => {
-                let (p, q, m) = stratified_p(&arm_strata(&s.groups[0].pooled, &s.groups[1].pooled), dir);
+                let (p, q, m) =
+                    stratified_p(&arm_strata(&s.groups[0].pooled, &s.groups[1].pooled), dir);
                 (p_value, p_against, method) = (p, q, m.to_string());
             }
             Kind::Contrast => {
@@ -125,11 +163,23 @@ pub(crate) fn analyse(s: &Setup) -> Analysis {
     }
 
     let mut notes = Vec::new();
-    let single: Vec<&Group> = s.groups.iter().filter(|g| !g.fixed && g.replicas.len() < 2).collect();
+    let single: Vec<&Group> = s
+        .groups
+        .iter()
+        .filter(|g| !g.fixed && g.replicas.len() < 2)
+        .collect();
     if !single.is_empty() {
         notes.push("fine-tune variance was not estimated (1 replica per arm)".to_string());
-        for g in s.groups.iter().filter(|g| !g.fixed && g.replicas.len() >= 2) {
-            notes.push(format!("arm `{}`: {} replicas pooled at the sample level", g.name, g.replicas.len()));
+        for g in s
+            .groups
+            .iter()
+            .filter(|g| !g.fixed && g.replicas.len() >= 2)
+        {
+            notes.push(format!(
+                "arm `{}`: {} replicas pooled at the sample level",
+                g.name,
+                g.replicas.len()
+            ));
         }
     } else {
         notes.push("fixed models: sampling error only".to_string());
@@ -179,5 +229,7 @@ pub(crate) fn analyse(s: &Setup) -> Analysis {
 /// Whether the equal-weight estimate equals the pooled rate (weights proportional to n).
 fn pooled_is_estimate(terms: &[(CellTotals, f64)]) -> bool {
     let n: f64 = terms.iter().map(|(t, _)| t.n as f64).sum();
-    terms.iter().all(|(t, c)| (c * n / t.n as f64 - 1.0).abs() < 1e-9)
+    terms
+        .iter()
+        .all(|(t, c)| (c * n / t.n as f64 - 1.0).abs() < 1e-9)
 }

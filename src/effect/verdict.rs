@@ -3,7 +3,10 @@
 use super::analysis::{Analysis, Plan};
 use super::types::{Correction, Direction, Expectation, Unit, Verdict};
 use crate::stats::dist::norm_ppf;
-use crate::stats::{Alternative, benjamini_hochberg, bonferroni, holm, replicas_t_one_sample, replicas_t_two_sample, samples_two_proportions};
+use crate::stats::{
+    Alternative, benjamini_hochberg, bonferroni, holm, replicas_t_one_sample,
+    replicas_t_two_sample, samples_two_proportions,
+};
 
 /// Power the "needed" estimates plan for.
 const PLANNING_POWER: f64 = 0.8;
@@ -23,14 +26,25 @@ pub(crate) fn adjust(p: &[f64], correction: Correction) -> Vec<f64> {
 /// equivalence after correction); refuted when the interval lies below the minimum effect
 /// or the test against the claim is significant after correction (for `none`: a shift
 /// beyond the margin); inconclusive otherwise.
-pub(crate) fn verdict(e: &Expectation, a: &Analysis, p_adjusted: f64, against_adjusted: f64) -> Verdict {
+pub(crate) fn verdict(
+    e: &Expectation,
+    a: &Analysis,
+    p_adjusted: f64,
+    against_adjusted: f64,
+) -> Verdict {
     if !a.estimate.is_finite() {
         return Verdict::Inconclusive;
     }
     let min = e.min_effect.abs();
     let (confirmed, refuted) = match e.direction {
-        Direction::Increase => (p_adjusted < e.alpha && a.estimate >= min, a.ci.1 < min || against_adjusted < e.alpha),
-        Direction::Decrease => (p_adjusted < e.alpha && a.estimate <= -min, a.ci.0 > -min || against_adjusted < e.alpha),
+        Direction::Increase => (
+            p_adjusted < e.alpha && a.estimate >= min,
+            a.ci.1 < min || against_adjusted < e.alpha,
+        ),
+        Direction::Decrease => (
+            p_adjusted < e.alpha && a.estimate <= -min,
+            a.ci.0 > -min || against_adjusted < e.alpha,
+        ),
         Direction::None => (p_adjusted < e.alpha, against_adjusted < e.alpha),
     };
     if confirmed {
@@ -62,32 +76,55 @@ pub(crate) fn needed(e: &Expectation, a: &Analysis) -> Option<String> {
         });
     }
     let alt = Alternative::Greater;
-    let what = format!("an effect of {target:.3} with {:.0}% power", PLANNING_POWER * 100.0);
+    let what = format!(
+        "an effect of {target:.3} with {:.0}% power",
+        PLANNING_POWER * 100.0
+    );
     let mut text = match a.plan? {
         Plan::ReplicaTwoSample { sd, now } => {
             let n = replicas_t_two_sample(target, sd, e.alpha, PLANNING_POWER, alt);
-            format!("≈{} replicas per arm (now {now}) would detect {what} (between-replica SD {sd:.3})", fmt_count(n))
+            format!(
+                "≈{} replicas per arm (now {now}) would detect {what} (between-replica SD {sd:.3})",
+                fmt_count(n)
+            )
         }
         Plan::ReplicaOneSample { sd, now } => {
             let n = replicas_t_one_sample(target, sd, e.alpha, PLANNING_POWER, alt);
-            format!("≈{} replicas (now {now}) would detect {what} (between-replica SD {sd:.3})", fmt_count(n))
+            format!(
+                "≈{} replicas (now {now}) would detect {what} (between-replica SD {sd:.3})",
+                fmt_count(n)
+            )
         }
-        Plan::SampleProportions { p_control, per_cell, cells } => {
+        Plan::SampleProportions {
+            p_control,
+            per_cell,
+            cells,
+        } => {
             let p1 = match e.direction {
                 Direction::Decrease => p_control - target,
                 _ => p_control + target,
             }
             .clamp(1e-6, 1.0 - 1e-6);
             let per_arm = samples_two_proportions(p1, p_control, e.alpha, PLANNING_POWER, alt);
-            format!("≈{} samples per cell (now {per_cell:.0}) would detect {what}", fmt_count(per_arm / cells.max(1.0)))
+            format!(
+                "≈{} samples per cell (now {per_cell:.0}) would detect {what}",
+                fmt_count(per_arm / cells.max(1.0))
+            )
         }
         Plan::SampleScaled { se, per_cell } => {
             let z = norm_ppf(1.0 - e.alpha) + norm_ppf(PLANNING_POWER);
             let factor = (z * se / target).powi(2);
-            format!("≈{} samples per cell (now {per_cell:.0}) would detect {what}", fmt_count(factor * per_cell))
+            format!(
+                "≈{} samples per cell (now {per_cell:.0}) would detect {what}",
+                fmt_count(factor * per_cell)
+            )
         }
     };
-    if a.unit == Unit::Sample && a.notes.iter().any(|n| n.starts_with("fine-tune variance was not estimated")) {
+    if a.unit == Unit::Sample
+        && a.notes
+            .iter()
+            .any(|n| n.starts_with("fine-tune variance was not estimated"))
+    {
         text.push_str("; with 1 replica per arm fine-tune variance is unknown: ≥ 3 replicas per arm allow a replica-level test");
     }
     Some(text)
@@ -95,5 +132,9 @@ pub(crate) fn needed(e: &Expectation, a: &Analysis) -> Option<String> {
 
 /// A planned count, rounded up.
 fn fmt_count(n: f64) -> String {
-    if n.is_finite() { format!("{}", n.ceil().max(1.0) as u64) } else { "more than 10^9".into() }
+    if n.is_finite() {
+        format!("{}", n.ceil().max(1.0) as u64)
+    } else {
+        "more than 10^9".into()
+    }
 }

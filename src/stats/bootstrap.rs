@@ -56,7 +56,11 @@ pub fn percentile_bootstrap(
         }
         stats.push(statistic(&buf));
     }
-    BootstrapInterval { estimate: statistic(data), ci: percentile_ci(&mut stats, level), resamples }
+    BootstrapInterval {
+        estimate: statistic(data),
+        ci: percentile_ci(&mut stats, level),
+        resamples,
+    }
 }
 
 /// The samples of one cell, reduced to what resampling them needs.
@@ -94,7 +98,12 @@ impl CellSamples {
             let mut left = self.n;
             while left > 0 {
                 let take = left.min(64);
-                let bits = rng.next_u64() & if take == 64 { u64::MAX } else { (1u64 << take) - 1 };
+                let bits = rng.next_u64()
+                    & if take == 64 {
+                        u64::MAX
+                    } else {
+                        (1u64 << take) - 1
+                    };
                 ones += u64::from(bits.count_ones());
                 left -= take;
             }
@@ -155,7 +164,11 @@ fn statistic(
 }
 
 /// The probe values of a group, each cell's mean optionally replaced by a resampled one.
-fn probe_values(group: &ClusterGroup, n_probes: usize, rng: Option<&mut Rng>) -> Vec<Vec<Option<f64>>> {
+fn probe_values(
+    group: &ClusterGroup,
+    n_probes: usize,
+    rng: Option<&mut Rng>,
+) -> Vec<Vec<Option<f64>>> {
     let mut rng = rng;
     group
         .replicas
@@ -202,8 +215,14 @@ pub fn hierarchical_bootstrap(
     if groups.is_empty() || n_probes == 0 || groups.iter().any(|g| g.replicas.is_empty()) {
         return None;
     }
-    let fixed: Vec<Vec<Vec<Option<f64>>>> = groups.iter().map(|g| probe_values(g, n_probes, None)).collect();
-    let all_replicas: Vec<Vec<usize>> = groups.iter().map(|g| (0..g.replicas.len()).collect()).collect();
+    let fixed: Vec<Vec<Vec<Option<f64>>>> = groups
+        .iter()
+        .map(|g| probe_values(g, n_probes, None))
+        .collect();
+    let all_replicas: Vec<Vec<usize>> = groups
+        .iter()
+        .map(|g| (0..g.replicas.len()).collect())
+        .collect();
     let all_probes: Vec<usize> = (0..n_probes).collect();
     let estimate = statistic(groups, &fixed, &all_replicas, &all_probes)?;
 
@@ -235,5 +254,9 @@ pub fn hierarchical_bootstrap(
         return None;
     }
     let n = stats.len();
-    Some(BootstrapInterval { estimate, ci: percentile_ci(&mut stats, level), resamples: n })
+    Some(BootstrapInterval {
+        estimate,
+        ci: percentile_ci(&mut stats, level),
+        resamples: n,
+    })
 }

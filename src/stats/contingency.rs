@@ -21,11 +21,25 @@ pub struct ChiSquare {
 pub fn chi2_independence(table: &[Vec<u64>], yates: bool) -> anyhow::Result<ChiSquare> {
     let r = table.len();
     let c = table.first().map_or(0, Vec::len);
-    anyhow::ensure!(r >= 2 && c >= 2, "chi-square test needs at least a 2×2 table");
-    anyhow::ensure!(table.iter().all(|row| row.len() == c), "rows of the table differ in length");
-    let rows: Vec<f64> = table.iter().map(|row| row.iter().sum::<u64>() as f64).collect();
-    let cols: Vec<f64> = (0..c).map(|j| table.iter().map(|row| row[j]).sum::<u64>() as f64).collect();
-    anyhow::ensure!(rows.iter().chain(&cols).all(|&m| m > 0.0), "a row or column of the table is all zero");
+    anyhow::ensure!(
+        r >= 2 && c >= 2,
+        "chi-square test needs at least a 2×2 table"
+    );
+    anyhow::ensure!(
+        table.iter().all(|row| row.len() == c),
+        "rows of the table differ in length"
+    );
+    let rows: Vec<f64> = table
+        .iter()
+        .map(|row| row.iter().sum::<u64>() as f64)
+        .collect();
+    let cols: Vec<f64> = (0..c)
+        .map(|j| table.iter().map(|row| row[j]).sum::<u64>() as f64)
+        .collect();
+    anyhow::ensure!(
+        rows.iter().chain(&cols).all(|&m| m > 0.0),
+        "a row or column of the table is all zero"
+    );
     let total: f64 = rows.iter().sum();
     let df = ((r - 1) * (c - 1)) as f64;
     let mut statistic = 0.0;
@@ -39,7 +53,11 @@ pub fn chi2_independence(table: &[Vec<u64>], yates: bool) -> anyhow::Result<ChiS
             statistic += d * d / expected;
         }
     }
-    Ok(ChiSquare { statistic, df, p_value: chi2_sf(statistic, df) })
+    Ok(ChiSquare {
+        statistic,
+        df,
+        p_value: chi2_sf(statistic, df),
+    })
 }
 
 /// Exact McNemar test for paired binary outcomes, table `[[both, only first], [only
@@ -58,7 +76,11 @@ pub fn mcnemar_exact(table: [[u64; 2]; 2]) -> f64 {
 /// cells against its conditional expectation, normal approximation, with a continuity
 /// correction of ½ when `continuity`. Returns the signed z statistic; `Greater` tests a
 /// common odds ratio above 1. Strata with fewer than 2 observations are skipped.
-pub fn cmh_test(tables: &[[[u64; 2]; 2]], alternative: Alternative, continuity: bool) -> TestResult {
+pub fn cmh_test(
+    tables: &[[[u64; 2]; 2]],
+    alternative: Alternative,
+    continuity: bool,
+) -> TestResult {
     let (mut dev, mut var) = (0.0, 0.0);
     for t in tables {
         let [[a, b], [c, d]] = t.map(|r| r.map(|x| x as f64));
@@ -71,7 +93,10 @@ pub fn cmh_test(tables: &[[[u64; 2]; 2]], alternative: Alternative, continuity: 
         var += r1 * r2 * c1 * c2 / (n * n * (n - 1.0));
     }
     if var <= 0.0 {
-        return TestResult { statistic: 0.0, p_value: 1.0 };
+        return TestResult {
+            statistic: 0.0,
+            p_value: 1.0,
+        };
     }
     let cc = if continuity { 0.5 } else { 0.0 };
     let z = match alternative {
@@ -79,5 +104,8 @@ pub fn cmh_test(tables: &[[[u64; 2]; 2]], alternative: Alternative, continuity: 
         Alternative::Less => (dev + cc) / var.sqrt(),
         Alternative::TwoSided => dev.signum() * (dev.abs() - cc).max(0.0) / var.sqrt(),
     };
-    TestResult { statistic: z, p_value: z_p_value(z, alternative) }
+    TestResult {
+        statistic: z,
+        p_value: z_p_value(z, alternative),
+    }
 }

@@ -6,6 +6,7 @@
 use std::f64::consts::PI;
 
 /// `ln(n!) - ln(sqrt(2πn) (n/e)^n)` for n = 0..=15 (mpmath, 40 digits, rounded).
+#[allow(clippy::excessive_precision)] // the digits as computed; rounding is the compiler's
 const STIRLERR: [f64; 16] = [
     0.0,
     0.081_061_466_795_327_258,
@@ -98,7 +99,8 @@ pub fn ln_binom_pmf_pq(x: u64, n: u64, p: f64, q: f64) -> f64 {
             nf * p.ln()
         };
     }
-    let lc = stirlerr(nf) - stirlerr(xf) - stirlerr(nf - xf) - bd0(xf, nf * p) - bd0(nf - xf, nf * q);
+    let lc =
+        stirlerr(nf) - stirlerr(xf) - stirlerr(nf - xf) - bd0(xf, nf * p) - bd0(nf - xf, nf * q);
     let lf = (2.0 * PI).ln() + xf.ln() + (-xf / nf).ln_1p();
     lc - 0.5 * lf
 }
@@ -198,7 +200,8 @@ impl Hypergeometric {
         let total = (r + b) as f64;
         let p = n as f64 / total;
         let q = (r + b - n) as f64 / total;
-        ln_binom_pmf_pq(x, r, p, q) + ln_binom_pmf_pq(n - x, b, p, q) - ln_binom_pmf_pq(n, r + b, p, q)
+        ln_binom_pmf_pq(x, r, p, q) + ln_binom_pmf_pq(n - x, b, p, q)
+            - ln_binom_pmf_pq(n, r + b, p, q)
     }
 
     /// P(X = x).
@@ -208,7 +211,11 @@ impl Hypergeometric {
 
     /// P(X ≤ x) summed directly; requires x ≤ mean.
     fn lower_direct(&self, x: u64) -> f64 {
-        let (r, b, n) = (self.successes as f64, self.failures as f64, self.draws as f64);
+        let (r, b, n) = (
+            self.successes as f64,
+            self.failures as f64,
+            self.draws as f64,
+        );
         let mut sum = 0.0;
         let mut term = 1.0;
         let mut k = x as f64;

@@ -35,9 +35,16 @@ pub fn fisher_exact(table: [[u64; 2]; 2], alternative: Alternative) -> FisherRes
         (a as f64 * d as f64) / (b as f64 * c as f64)
     };
     if odds_ratio.is_nan() {
-        return FisherResult { odds_ratio, p_value: 1.0 };
+        return FisherResult {
+            odds_ratio,
+            p_value: 1.0,
+        };
     }
-    let h = Hypergeometric { successes: row1, failures: row2, draws: col1 };
+    let h = Hypergeometric {
+        successes: row1,
+        failures: row2,
+        draws: col1,
+    };
     let p_value = match alternative {
         Alternative::Less => h.cdf(a as i64),
         Alternative::Greater => h.sf(a as i64 - 1),
@@ -50,7 +57,10 @@ pub fn fisher_exact(table: [[u64; 2]; 2], alternative: Alternative) -> FisherRes
             |x| h.sf(x),
         ),
     };
-    FisherResult { odds_ratio, p_value: p_value.clamp(0.0, 1.0) }
+    FisherResult {
+        odds_ratio,
+        p_value: p_value.clamp(0.0, 1.0),
+    }
 }
 
 /// Work (support size × stratum size, summed) above which [`stratified_exact`] declines.
@@ -75,7 +85,11 @@ pub fn stratified_exact(tables: &[[[u64; 2]; 2]], alternative: Alternative) -> O
         if a + b == 0 || c + d == 0 || a + c == 0 || b + d == 0 {
             continue;
         }
-        let h = Hypergeometric { successes: a + b, failures: c + d, draws: a + c };
+        let h = Hypergeometric {
+            successes: a + b,
+            failures: c + d,
+            draws: a + c,
+        };
         let width = h.hi() - h.lo() + 1;
         work = work.saturating_add(support.saturating_mul(width));
         support += width - 1;

@@ -1,7 +1,7 @@
 //! The Mann-Whitney U test (asymptotic, with tie and continuity corrections).
 
-use super::proportions::z_p_value;
 use super::Alternative;
+use super::proportions::z_p_value;
 
 /// The result of a Mann-Whitney U test.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,7 +19,11 @@ pub struct MannWhitney {
 pub fn mann_whitney_u(x: &[f64], y: &[f64], alternative: Alternative) -> MannWhitney {
     let (n1, n2) = (x.len() as f64, y.len() as f64);
     let n = n1 + n2;
-    let mut all: Vec<(f64, bool)> = x.iter().map(|&v| (v, true)).chain(y.iter().map(|&v| (v, false))).collect();
+    let mut all: Vec<(f64, bool)> = x
+        .iter()
+        .map(|&v| (v, true))
+        .chain(y.iter().map(|&v| (v, false)))
+        .collect();
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (mut rank_sum_x, mut tie_term) = (0.0, 0.0);
     let mut i = 0;

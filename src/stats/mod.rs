@@ -23,21 +23,27 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 pub use binomial::binomial_test;
-pub use bootstrap::{BootstrapInterval, CellSamples, ClusterGroup, Term, hierarchical_bootstrap, percentile_bootstrap};
+pub use bootstrap::{
+    BootstrapInterval, CellSamples, ClusterGroup, Term, hierarchical_bootstrap,
+    percentile_bootstrap,
+};
 pub use contingency::{ChiSquare, chi2_independence, cmh_test, mcnemar_exact};
 pub use fisher::{FisherResult, fisher_exact, stratified_exact};
 pub use mann_whitney::{MannWhitney, mann_whitney_u};
 pub use multiple::{benjamini_hochberg, bonferroni, holm};
 pub use power::{
-    noncentral_t_cdf, power_t_one_sample, power_t_two_sample, power_two_proportions, replicas_t_one_sample,
-    replicas_t_two_sample, samples_two_proportions,
+    noncentral_t_cdf, power_t_one_sample, power_t_two_sample, power_two_proportions,
+    replicas_t_one_sample, replicas_t_two_sample, samples_two_proportions,
 };
 pub use proportions::{
-    ProportionTerm, clopper_pearson_interval, mover_interval, odds_ratio, risk_difference, two_proportion_z,
-    wilson_interval,
+    ProportionTerm, clopper_pearson_interval, mover_interval, odds_ratio, risk_difference,
+    two_proportion_z, wilson_interval,
 };
 pub use tost::{Tost, tost_from_estimate, tost_paired, tost_two_proportions, tost_welch};
-pub use ttest::{Summary, TTest, one_sample_t, paired_t, satterthwaite_df, student_t, t_test_from_estimate, welch_t};
+pub use ttest::{
+    Summary, TTest, one_sample_t, paired_t, satterthwaite_df, student_t, t_test_from_estimate,
+    welch_t,
+};
 
 /// The alternative hypothesis of a test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@
 use statrs::function::beta::beta_reg;
 use statrs::function::gamma::ln_gamma;
 
-use super::dist::{norm_cdf, norm_ppf, norm_sf, t_ppf};
 use super::Alternative;
+use super::dist::{norm_cdf, norm_ppf, norm_sf, t_ppf};
 
 /// Cohen's h, `2 asin √p1 − 2 asin √p2`: the effect size of two proportions.
 pub fn cohens_h(p1: f64, p2: f64) -> f64 {
@@ -28,15 +28,32 @@ fn normal_power(d: f64, nobs: f64, alpha: f64, alternative: Alternative) -> f64 
 /// Power to detect `p1` vs `p2` with `n1` and `n2` samples at level `alpha`, using Cohen's h
 /// and the normal approximation (statsmodels `NormalIndPower().power(proportion_effectsize(p1,
 /// p2), n1, alpha, ratio=n2/n1)`). `Greater` tests p1 > p2.
-pub fn power_two_proportions(p1: f64, p2: f64, n1: f64, n2: f64, alpha: f64, alternative: Alternative) -> f64 {
+pub fn power_two_proportions(
+    p1: f64,
+    p2: f64,
+    n1: f64,
+    n2: f64,
+    alpha: f64,
+    alternative: Alternative,
+) -> f64 {
     let nobs = 1.0 / (1.0 / n1 + 1.0 / n2);
     normal_power(cohens_h(p1, p2), nobs, alpha, alternative)
 }
 
 /// Samples per group (equal groups) for the given `power` to detect `p1` vs `p2` at level
 /// `alpha` (statsmodels `NormalIndPower().solve_power`); continuous, round up to use it.
-pub fn samples_two_proportions(p1: f64, p2: f64, alpha: f64, power: f64, alternative: Alternative) -> f64 {
-    solve_increasing(|n| power_two_proportions(p1, p2, n, n, alpha, alternative), power, 1.0)
+pub fn samples_two_proportions(
+    p1: f64,
+    p2: f64,
+    alpha: f64,
+    power: f64,
+    alternative: Alternative,
+) -> f64 {
+    solve_increasing(
+        |n| power_two_proportions(p1, p2, n, n, alpha, alternative),
+        power,
+        1.0,
+    )
 }
 
 /// Noncentral t cdf P(T ≤ t) with `df` degrees of freedom and noncentrality `nc`
@@ -102,27 +119,60 @@ fn t_power(nc: f64, df: f64, alpha: f64, alternative: Alternative) -> f64 {
 /// Power of a two-sample t test across replicas: `n1` and `n2` replicas per arm, true
 /// difference `delta`, between-replica SD `sd` (of per-replica values, equal in both arms),
 /// level `alpha` (statsmodels `TTestIndPower().power(delta / sd, n1, alpha, ratio=n2/n1)`).
-pub fn power_t_two_sample(delta: f64, sd: f64, n1: f64, n2: f64, alpha: f64, alternative: Alternative) -> f64 {
+pub fn power_t_two_sample(
+    delta: f64,
+    sd: f64,
+    n1: f64,
+    n2: f64,
+    alpha: f64,
+    alternative: Alternative,
+) -> f64 {
     let nobs = 1.0 / (1.0 / n1 + 1.0 / n2);
     t_power(delta / sd * nobs.sqrt(), n1 + n2 - 2.0, alpha, alternative)
 }
 
 /// Replicas per arm (equal arms) for the given `power` in a two-sample t test
 /// (statsmodels `TTestIndPower().solve_power`); continuous, round up to use it.
-pub fn replicas_t_two_sample(delta: f64, sd: f64, alpha: f64, power: f64, alternative: Alternative) -> f64 {
-    solve_increasing(|n| power_t_two_sample(delta, sd, n, n, alpha, alternative), power, 2.0)
+pub fn replicas_t_two_sample(
+    delta: f64,
+    sd: f64,
+    alpha: f64,
+    power: f64,
+    alternative: Alternative,
+) -> f64 {
+    solve_increasing(
+        |n| power_t_two_sample(delta, sd, n, n, alpha, alternative),
+        power,
+        2.0,
+    )
 }
 
 /// Power of a one-sample (or paired) t test with `n` replicas, true mean `delta`, SD `sd`
 /// (statsmodels `TTestPower().power(delta / sd, n, alpha)`).
-pub fn power_t_one_sample(delta: f64, sd: f64, n: f64, alpha: f64, alternative: Alternative) -> f64 {
+pub fn power_t_one_sample(
+    delta: f64,
+    sd: f64,
+    n: f64,
+    alpha: f64,
+    alternative: Alternative,
+) -> f64 {
     t_power(delta / sd * n.sqrt(), n - 1.0, alpha, alternative)
 }
 
 /// Replicas for the given `power` in a one-sample (or paired) t test
 /// (statsmodels `TTestPower().solve_power`); continuous, round up to use it.
-pub fn replicas_t_one_sample(delta: f64, sd: f64, alpha: f64, power: f64, alternative: Alternative) -> f64 {
-    solve_increasing(|n| power_t_one_sample(delta, sd, n, alpha, alternative), power, 2.0)
+pub fn replicas_t_one_sample(
+    delta: f64,
+    sd: f64,
+    alpha: f64,
+    power: f64,
+    alternative: Alternative,
+) -> f64 {
+    solve_increasing(
+        |n| power_t_one_sample(delta, sd, n, alpha, alternative),
+        power,
+        2.0,
+    )
 }
 
 /// The n ≥ `min_n` where the increasing `power(n)` reaches `target`, by bisection (to a
@@ -141,7 +191,11 @@ fn solve_increasing(power: impl Fn(f64) -> f64, target: f64, min_n: f64) -> f64 
     }
     for _ in 0..100 {
         let mid = 0.5 * (lo + hi);
-        if power(mid) < target { lo = mid } else { hi = mid }
+        if power(mid) < target {
+            lo = mid
+        } else {
+            hi = mid
+        }
         if hi - lo <= 1e-10 * hi {
             break;
         }

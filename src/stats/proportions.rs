@@ -24,12 +24,21 @@ pub(crate) fn z_p_value(z: f64, alternative: Alternative) -> f64 {
 /// (statsmodels `proportions_ztest`). Assumes independent samples and counts large enough
 /// for the normal approximation. `Greater` tests p1 > p2. With both rates 0 or both 1 the
 /// statistic is 0 and p = 1.
-pub fn two_proportion_z(k1: u64, n1: u64, k2: u64, n2: u64, alternative: Alternative) -> TestResult {
+pub fn two_proportion_z(
+    k1: u64,
+    n1: u64,
+    k2: u64,
+    n2: u64,
+    alternative: Alternative,
+) -> TestResult {
     let (p1, p2) = (k1 as f64 / n1 as f64, k2 as f64 / n2 as f64);
     let pooled = (k1 + k2) as f64 / (n1 + n2) as f64;
     let se = (pooled * (1.0 - pooled) * (1.0 / n1 as f64 + 1.0 / n2 as f64)).sqrt();
     let z = if se > 0.0 { (p1 - p2) / se } else { 0.0 };
-    TestResult { statistic: z, p_value: z_p_value(z, alternative) }
+    TestResult {
+        statistic: z,
+        p_value: z_p_value(z, alternative),
+    }
 }
 
 /// Wilson score interval for `k` successes in `n` trials at confidence `level`
@@ -42,8 +51,16 @@ pub fn wilson_interval(k: u64, n: u64, level: f64) -> (f64, f64) {
     let denom = 1.0 + z2 / nf;
     let center = (p + z2 / (2.0 * nf)) / denom;
     let half = z * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / denom;
-    let lo = if k == 0 { 0.0 } else { (center - half).max(0.0) };
-    let hi = if k == n { 1.0 } else { (center + half).min(1.0) };
+    let lo = if k == 0 {
+        0.0
+    } else {
+        (center - half).max(0.0)
+    };
+    let hi = if k == n {
+        1.0
+    } else {
+        (center + half).min(1.0)
+    };
     (lo, hi)
 }
 
@@ -65,7 +82,10 @@ fn bisect_increasing(f: impl Fn(f64) -> f64) -> f64 {
 /// (statsmodels `method="beta"`). Lower bound 0 at k = 0, upper bound 1 at k = n. Solved on
 /// exact binomial tails, so it stays exact at large n.
 pub fn clopper_pearson_interval(k: u64, n: u64, level: f64) -> (f64, f64) {
-    assert!(n > 0 && k <= n, "clopper_pearson_interval: need 0 ≤ k ≤ n, n > 0");
+    assert!(
+        n > 0 && k <= n,
+        "clopper_pearson_interval: need 0 ≤ k ≤ n, n > 0"
+    );
     let a2 = (1.0 - level) / 2.0;
     let lo = if k == 0 {
         0.0
@@ -110,7 +130,10 @@ pub fn mover_interval(terms: &[ProportionTerm], level: f64) -> Estimate {
         down += (c - cl).powi(2);
         up += (cu - c).powi(2);
     }
-    Estimate { estimate, ci: (estimate - down.sqrt(), estimate + up.sqrt()) }
+    Estimate {
+        estimate,
+        ci: (estimate - down.sqrt(), estimate + up.sqrt()),
+    }
 }
 
 /// Risk difference `k1/n1 − k2/n2` with Newcombe's hybrid score interval at `level`
@@ -118,8 +141,16 @@ pub fn mover_interval(terms: &[ProportionTerm], level: f64) -> Estimate {
 pub fn risk_difference(k1: u64, n1: u64, k2: u64, n2: u64, level: f64) -> Estimate {
     mover_interval(
         &[
-            ProportionTerm { coef: 1.0, successes: k1, trials: n1 },
-            ProportionTerm { coef: -1.0, successes: k2, trials: n2 },
+            ProportionTerm {
+                coef: 1.0,
+                successes: k1,
+                trials: n1,
+            },
+            ProportionTerm {
+                coef: -1.0,
+                successes: k2,
+                trials: n2,
+            },
         ],
         level,
     )
@@ -136,5 +167,8 @@ pub fn odds_ratio(table: [[u64; 2]; 2], level: f64) -> Estimate {
     let log_or = (a2 * d2 / (b2 * c2)).ln();
     let se = (1.0 / a2 + 1.0 / b2 + 1.0 / c2 + 1.0 / d2).sqrt();
     let z = z_crit(level);
-    Estimate { estimate, ci: ((log_or - z * se).exp(), (log_or + z * se).exp()) }
+    Estimate {
+        estimate,
+        ci: ((log_or - z * se).exp(), (log_or + z * se).exp()),
+    }
 }

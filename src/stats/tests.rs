@@ -7,7 +7,8 @@ const EXACT: f64 = 1e-9;
 const APPROX: f64 = 1e-6;
 
 fn golden() -> Value {
-    serde_json::from_str(include_str!("../../tests/fixtures/stats_golden.json")).expect("golden json")
+    serde_json::from_str(include_str!("../../tests/fixtures/stats_golden.json"))
+        .expect("golden json")
 }
 
 /// `got` equals `want` within relative error `tol` (absolute 1e-300 for values that are 0).
@@ -18,7 +19,11 @@ fn close(got: f64, want: f64, tol: f64, what: &str) {
     } else {
         ((got - want) / want).abs() <= tol
     };
-    assert!(ok, "{what}: got {got:e}, want {want:e} (rel err {:e})", ((got - want) / want).abs());
+    assert!(
+        ok,
+        "{what}: got {got:e}, want {want:e} (rel err {:e})",
+        ((got - want) / want).abs()
+    );
 }
 
 fn f(v: &Value) -> f64 {
@@ -41,14 +46,26 @@ fn table2(v: &Value) -> [[u64; 2]; 2] {
 fn fisher_matches_scipy() {
     for case in golden()["fisher_exact"].as_array().unwrap() {
         let t = table2(&case["table"]);
-        for (key, alt) in [("two-sided", Alternative::TwoSided), ("greater", Alternative::Greater), ("less", Alternative::Less)] {
+        for (key, alt) in [
+            ("two-sided", Alternative::TwoSided),
+            ("greater", Alternative::Greater),
+            ("less", Alternative::Less),
+        ] {
             let r = fisher_exact(t, alt);
-            close(r.p_value, f(&case[key]), EXACT, &format!("fisher {t:?} {key}"));
+            close(
+                r.p_value,
+                f(&case[key]),
+                EXACT,
+                &format!("fisher {t:?} {key}"),
+            );
         }
         let or = fisher_exact(t, Alternative::TwoSided).odds_ratio;
         match case["odds_ratio"].as_f64() {
             Some(want) => close(or, want, EXACT, &format!("odds ratio {t:?}")),
-            None => assert!(!or.is_finite(), "odds ratio {t:?} should be inf/nan, got {or}"),
+            None => assert!(
+                !or.is_finite(),
+                "odds ratio {t:?} should be inf/nan, got {or}"
+            ),
         }
     }
 }
@@ -67,7 +84,13 @@ fn fisher_large_table_is_exact_where_statrs_is_not() {
 fn two_proportion_z_matches_statsmodels() {
     for case in golden()["two_proportion_z"].as_array().unwrap() {
         let (k, n) = (&case["k"], &case["n"]);
-        let r = two_proportion_z(u(&k[0]), u(&n[0]), u(&k[1]), u(&n[1]), Alternative::TwoSided);
+        let r = two_proportion_z(
+            u(&k[0]),
+            u(&n[0]),
+            u(&k[1]),
+            u(&n[1]),
+            Alternative::TwoSided,
+        );
         close(r.statistic, f(&case["z"]), APPROX, "z");
         close(r.p_value, f(&case["p_two_sided"]), APPROX, "z p");
     }
@@ -109,10 +132,25 @@ fn t_tests_match_scipy() {
         let s = student_t(&x, &y, Alternative::TwoSided, 0.95);
         close(s.t, f(&case["student"]["t"]), APPROX, "student t");
         close(s.df, f(&case["student"]["df"]), APPROX, "student df");
-        close(s.p_value, f(&case["student"]["p_two_sided"]), APPROX, "student p");
+        close(
+            s.p_value,
+            f(&case["student"]["p_two_sided"]),
+            APPROX,
+            "student p",
+        );
         let o = one_sample_t(&x, 0.5, Alternative::TwoSided, 0.95);
-        close(o.t, f(&case["one_sample_x_vs_0.5"]["t"]), APPROX, "one-sample t");
-        close(o.p_value, f(&case["one_sample_x_vs_0.5"]["p_two_sided"]), APPROX, "one-sample p");
+        close(
+            o.t,
+            f(&case["one_sample_x_vs_0.5"]["t"]),
+            APPROX,
+            "one-sample t",
+        );
+        close(
+            o.p_value,
+            f(&case["one_sample_x_vs_0.5"]["p_two_sided"]),
+            APPROX,
+            "one-sample p",
+        );
     }
 }
 
@@ -134,14 +172,24 @@ fn mann_whitney_matches_scipy() {
         let (x, y) = (vecf(&case["x"]), vecf(&case["y"]));
         let r = mann_whitney_u(&x, &y, Alternative::TwoSided);
         close(r.u_x, f(&case["U_x"]), APPROX, "U");
-        close(r.p_value, f(&case["p_two_sided_asymptotic_cc"]), APPROX, "mwu p");
+        close(
+            r.p_value,
+            f(&case["p_two_sided_asymptotic_cc"]),
+            APPROX,
+            "mwu p",
+        );
     }
 }
 
 #[test]
 fn chi2_matches_scipy() {
     for case in golden()["chi2_independence"].as_array().unwrap() {
-        let t: Vec<Vec<u64>> = case["table"].as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(u).collect()).collect();
+        let t: Vec<Vec<u64>> = case["table"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_array().unwrap().iter().map(u).collect())
+            .collect();
         let r = chi2_independence(&t, true).unwrap();
         close(r.statistic, f(&case["chi2"]), APPROX, "chi2");
         close(r.df, f(&case["df"]), EXACT, "chi2 df");
@@ -158,15 +206,30 @@ fn chi2_matches_scipy() {
 fn binomial_test_matches_scipy() {
     for case in golden()["binomial_test"].as_array().unwrap() {
         let (k, n, p0) = (u(&case["k"]), u(&case["n"]), f(&case["p0"]));
-        close(binomial_test(k, n, p0, Alternative::TwoSided), f(&case["p_two_sided"]), EXACT, "binom two-sided");
-        close(binomial_test(k, n, p0, Alternative::Greater), f(&case["p_greater"]), EXACT, "binom greater");
+        close(
+            binomial_test(k, n, p0, Alternative::TwoSided),
+            f(&case["p_two_sided"]),
+            EXACT,
+            "binom two-sided",
+        );
+        close(
+            binomial_test(k, n, p0, Alternative::Greater),
+            f(&case["p_greater"]),
+            EXACT,
+            "binom greater",
+        );
     }
 }
 
 #[test]
 fn mcnemar_matches_statsmodels() {
     for case in golden()["mcnemar_exact"].as_array().unwrap() {
-        close(mcnemar_exact(table2(&case["table"])), f(&case["p_exact"]), EXACT, "mcnemar");
+        close(
+            mcnemar_exact(table2(&case["table"])),
+            f(&case["p_exact"]),
+            EXACT,
+            "mcnemar",
+        );
     }
 }
 
@@ -174,9 +237,18 @@ fn mcnemar_matches_statsmodels() {
 fn multiple_comparisons_match_statsmodels() {
     for case in golden()["multiple_comparisons"].as_array().unwrap() {
         let p = vecf(&case["p"]);
-        for (key, adj) in [("holm", holm(&p)), ("bonferroni", bonferroni(&p)), ("fdr_bh", benjamini_hochberg(&p))] {
+        for (key, adj) in [
+            ("holm", holm(&p)),
+            ("bonferroni", bonferroni(&p)),
+            ("fdr_bh", benjamini_hochberg(&p)),
+        ] {
             let want = vecf(&case[key]["adjusted"]);
-            let reject: Vec<bool> = case[key]["reject_at_0.05"].as_array().unwrap().iter().map(|b| b.as_bool().unwrap()).collect();
+            let reject: Vec<bool> = case[key]["reject_at_0.05"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b.as_bool().unwrap())
+                .collect();
             for i in 0..p.len() {
                 close(adj[i], want[i], EXACT, key);
                 assert_eq!(adj[i] <= 0.05, reject[i], "{key} reject {i}");
@@ -197,30 +269,95 @@ fn tost_matches_statsmodels() {
 #[test]
 fn noncentral_t_matches_scipy() {
     // scipy.stats.nct.cdf(t, df, nc)
-    close(noncentral_t_cdf(2.1, 7.5, 1.3), 0.7397782792628931, APPROX, "nct 1");
-    close(noncentral_t_cdf(-0.7, 4.0, 0.9), 0.06469927222667954, APPROX, "nct 2");
-    close(noncentral_t_cdf(3.0, 20.0, -1.0), 0.9998469152055284, APPROX, "nct 3");
-    close(noncentral_t_cdf(8.0, 30.0, 6.5), 0.8411630071147339, APPROX, "nct 4");
+    close(
+        noncentral_t_cdf(2.1, 7.5, 1.3),
+        0.7397782792628931,
+        APPROX,
+        "nct 1",
+    );
+    close(
+        noncentral_t_cdf(-0.7, 4.0, 0.9),
+        0.06469927222667954,
+        APPROX,
+        "nct 2",
+    );
+    close(
+        noncentral_t_cdf(3.0, 20.0, -1.0),
+        0.9998469152055284,
+        APPROX,
+        "nct 3",
+    );
+    close(
+        noncentral_t_cdf(8.0, 30.0, 6.5),
+        0.8411630071147339,
+        APPROX,
+        "nct 4",
+    );
 }
 
 #[test]
 fn power_and_sample_size_match_statsmodels() {
     // NormalIndPower().power(proportion_effectsize(0.3, 0.2), 150, 0.05, ratio=1.0)
-    close(power_two_proportions(0.3, 0.2, 150.0, 150.0, 0.05, Alternative::TwoSided), 0.5196077829289824, APPROX, "power prop");
+    close(
+        power_two_proportions(0.3, 0.2, 150.0, 150.0, 0.05, Alternative::TwoSided),
+        0.5196077829289824,
+        APPROX,
+        "power prop",
+    );
     // ... ratio=2.0, alternative="larger"
-    close(power_two_proportions(0.3, 0.2, 150.0, 300.0, 0.05, Alternative::Greater), 0.7501586232735811, APPROX, "power prop 1s");
+    close(
+        power_two_proportions(0.3, 0.2, 150.0, 300.0, 0.05, Alternative::Greater),
+        0.7501586232735811,
+        APPROX,
+        "power prop 1s",
+    );
     // NormalIndPower().solve_power(proportion_effectsize(0.3, 0.2), None, 0.05, 0.8)
-    close(samples_two_proportions(0.3, 0.2, 0.05, 0.8, Alternative::TwoSided), 291.6886683175625, APPROX, "n prop");
+    close(
+        samples_two_proportions(0.3, 0.2, 0.05, 0.8, Alternative::TwoSided),
+        291.6886683175625,
+        APPROX,
+        "n prop",
+    );
     // TTestIndPower().power(0.15 / 0.1, 5, 0.05) and alternative="larger"
-    close(power_t_two_sample(0.15, 0.1, 5.0, 5.0, 0.05, Alternative::TwoSided), 0.5493855977623958, APPROX, "power t2");
-    close(power_t_two_sample(0.15, 0.1, 5.0, 5.0, 0.05, Alternative::Greater), 0.6984885333711597, APPROX, "power t2 1s");
+    close(
+        power_t_two_sample(0.15, 0.1, 5.0, 5.0, 0.05, Alternative::TwoSided),
+        0.5493855977623958,
+        APPROX,
+        "power t2",
+    );
+    close(
+        power_t_two_sample(0.15, 0.1, 5.0, 5.0, 0.05, Alternative::Greater),
+        0.6984885333711597,
+        APPROX,
+        "power t2 1s",
+    );
     // TTestIndPower().solve_power(0.15 / 0.1, None, 0.05, 0.8)
-    close(replicas_t_two_sample(0.15, 0.1, 0.05, 0.8, Alternative::TwoSided), 8.060294283896706, APPROX, "n t2");
+    close(
+        replicas_t_two_sample(0.15, 0.1, 0.05, 0.8, Alternative::TwoSided),
+        8.060294283896706,
+        APPROX,
+        "n t2",
+    );
     // TTestPower().power(0.1 / 0.08, 6, 0.05) and alternative="larger"
-    close(power_t_one_sample(0.1, 0.08, 6.0, 0.05, Alternative::TwoSided), 0.6892731163662337, APPROX, "power t1");
-    close(power_t_one_sample(0.1, 0.08, 6.0, 0.05, Alternative::Greater), 0.8347772297558529, APPROX, "power t1 1s");
+    close(
+        power_t_one_sample(0.1, 0.08, 6.0, 0.05, Alternative::TwoSided),
+        0.6892731163662337,
+        APPROX,
+        "power t1",
+    );
+    close(
+        power_t_one_sample(0.1, 0.08, 6.0, 0.05, Alternative::Greater),
+        0.8347772297558529,
+        APPROX,
+        "power t1 1s",
+    );
     // TTestPower().solve_power(0.1 / 0.08, None, 0.05, 0.8, alternative="larger")
-    close(replicas_t_one_sample(0.1, 0.08, 0.05, 0.8, Alternative::Greater), 5.57937841665759, APPROX, "n t1");
+    close(
+        replicas_t_one_sample(0.1, 0.08, 0.05, 0.8, Alternative::Greater),
+        5.57937841665759,
+        APPROX,
+        "n t1",
+    );
 }
 
 const STRATA: [[[u64; 2]; 2]; 3] = [[[3, 7], [1, 9]], [[5, 5], [2, 8]], [[12, 18], [6, 24]]];
@@ -229,23 +366,59 @@ const STRATA: [[[u64; 2]; 2]; 3] = [[[3, 7], [1, 9]], [[5, 5], [2, 8]], [[12, 18
 fn stratified_exact_matches_convolution_of_scipy_hypergeometrics() {
     // Reference: numpy.convolve of scipy.stats.hypergeom.pmf over each stratum's support,
     // tails summed (two-sided: terms ≤ observed × (1 + 1e-7), as R's mantelhaen.test).
-    close(stratified_exact(&STRATA, Alternative::Greater).unwrap(), 0.013624359785735375, EXACT, "strat greater");
-    close(stratified_exact(&STRATA, Alternative::Less).unwrap(), 0.9960846926568856, EXACT, "strat less");
-    close(stratified_exact(&STRATA, Alternative::TwoSided).unwrap(), 0.027248719571470754, EXACT, "strat two-sided");
+    close(
+        stratified_exact(&STRATA, Alternative::Greater).unwrap(),
+        0.013624359785735375,
+        EXACT,
+        "strat greater",
+    );
+    close(
+        stratified_exact(&STRATA, Alternative::Less).unwrap(),
+        0.9960846926568856,
+        EXACT,
+        "strat less",
+    );
+    close(
+        stratified_exact(&STRATA, Alternative::TwoSided).unwrap(),
+        0.027248719571470754,
+        EXACT,
+        "strat two-sided",
+    );
     // One stratum is Fisher's test: scipy.stats.fisher_exact([[3, 7], [1, 9]], "greater").
-    close(stratified_exact(&STRATA[..1], Alternative::Greater).unwrap(), 0.2910216718266254, EXACT, "strat = fisher");
+    close(
+        stratified_exact(&STRATA[..1], Alternative::Greater).unwrap(),
+        0.2910216718266254,
+        EXACT,
+        "strat = fisher",
+    );
     // Too large to convolve: declines.
-    assert!(stratified_exact(&[[[50_000, 50_000], [50_000, 50_000]]; 20], Alternative::Greater).is_none());
+    assert!(
+        stratified_exact(
+            &[[[50_000, 50_000], [50_000, 50_000]]; 20],
+            Alternative::Greater
+        )
+        .is_none()
+    );
 }
 
 #[test]
 fn cmh_matches_statsmodels() {
     // StratifiedTable(tables).test_null_odds(correction=True / False): chi-square = z².
     let r = cmh_test(&STRATA, Alternative::TwoSided, true);
-    close(r.statistic * r.statistic, 4.7683865753541195, APPROX, "cmh stat");
+    close(
+        r.statistic * r.statistic,
+        4.7683865753541195,
+        APPROX,
+        "cmh stat",
+    );
     close(r.p_value, 0.028986978776251116, APPROX, "cmh p");
     let r = cmh_test(&STRATA, Alternative::TwoSided, false);
-    close(r.statistic * r.statistic, 5.769747756178484, APPROX, "cmh stat no cc");
+    close(
+        r.statistic * r.statistic,
+        5.769747756178484,
+        APPROX,
+        "cmh stat no cc",
+    );
     close(r.p_value, 0.016304374628474227, APPROX, "cmh p no cc");
     assert!(cmh_test(&STRATA, Alternative::Greater, true).p_value < 0.0145);
 }
@@ -297,11 +470,19 @@ fn quantiles_match_numpy_and_bootstrap_is_seeded() {
     assert_ne!(a.ci, c.ci);
     // Close to the t interval of the mean (the bootstrap's large-sample limit).
     let t = one_sample_t(&data, 0.0, Alternative::TwoSided, 0.95);
-    assert!((a.ci.0 - t.ci.0).abs() < 0.01 && (a.ci.1 - t.ci.1).abs() < 0.01, "{a:?} vs {t:?}");
+    assert!(
+        (a.ci.0 - t.ci.0).abs() < 0.01 && (a.ci.1 - t.ci.1).abs() < 0.01,
+        "{a:?} vs {t:?}"
+    );
 }
 
 fn cell(n: u64, mean: f64) -> CellSamples {
-    CellSamples { n, sum: mean * n as f64, sum_sq: mean * n as f64, binary: true }
+    CellSamples {
+        n,
+        sum: mean * n as f64,
+        sum_sq: mean * n as f64,
+        binary: true,
+    }
 }
 
 #[test]
@@ -312,12 +493,27 @@ fn hierarchical_bootstrap_is_seeded_and_reflects_replica_spread() {
         resample_samples: false,
         replicas: rates
             .iter()
-            .map(|&r| (0..4).map(|p| vec![Term { coef: 1.0, cell: cell(50, (r + 0.02 * p as f64).min(1.0)) }]).collect())
+            .map(|&r| {
+                (0..4)
+                    .map(|p| {
+                        vec![Term {
+                            coef: 1.0,
+                            cell: cell(50, (r + 0.02 * p as f64).min(1.0)),
+                        }]
+                    })
+                    .collect()
+            })
             .collect(),
     };
-    let groups = [group(1.0, &[0.2, 0.5, 0.3, 0.7, 0.4, 0.6]), group(-1.0, &[0.10, 0.12, 0.08, 0.11, 0.09, 0.10])];
+    let groups = [
+        group(1.0, &[0.2, 0.5, 0.3, 0.7, 0.4, 0.6]),
+        group(-1.0, &[0.10, 0.12, 0.08, 0.11, 0.09, 0.10]),
+    ];
     let a = hierarchical_bootstrap(&groups, 4, 4000, 0.95, 1).unwrap();
-    assert_eq!(a, hierarchical_bootstrap(&groups, 4, 4000, 0.95, 1).unwrap());
+    assert_eq!(
+        a,
+        hierarchical_bootstrap(&groups, 4, 4000, 0.95, 1).unwrap()
+    );
     close(a.estimate, 0.45 + 0.03 - 0.10 - 0.03, 1e-12, "estimate");
     assert!(a.ci.0 < a.estimate && a.estimate < a.ci.1);
     // The spread comes from the treatment replicas (SD 0.187, so SE ≈ 0.076): width ≈ 2 × 1.96 × SE.
@@ -326,7 +522,20 @@ fn hierarchical_bootstrap_is_seeded_and_reflects_replica_spread() {
     // A fixed single-replica arm, samples resampled too: 4 probes at 0.3 with 100 samples each.
     // A cell's rate has SD 0.0458; resampling 4 probes with replacement repeats some, so the
     // mean's SD is 0.0458 × √(7/16) = 0.0303 (E Σ count² = 7): width ≈ 2 × 1.96 × 0.0303.
-    let fixed = ClusterGroup { weight: 1.0, resample_samples: true, replicas: vec![(0..4).map(|_| vec![Term { coef: 1.0, cell: cell(100, 0.3) }]).collect()] };
+    let fixed = ClusterGroup {
+        weight: 1.0,
+        resample_samples: true,
+        replicas: vec![
+            (0..4)
+                .map(|_| {
+                    vec![Term {
+                        coef: 1.0,
+                        cell: cell(100, 0.3),
+                    }]
+                })
+                .collect(),
+        ],
+    };
     let b = hierarchical_bootstrap(&[fixed], 4, 4000, 0.95, 3).unwrap();
     let width = b.ci.1 - b.ci.0;
     assert!((0.105..0.135).contains(&width), "fixed width {width}");
@@ -335,7 +544,22 @@ fn hierarchical_bootstrap_is_seeded_and_reflects_replica_spread() {
 #[test]
 fn t_quantiles_match_scipy_for_small_and_large_df() {
     // scipy.stats.t.ppf(0.975, 3.554087855912891), t.ppf(0.975, 20000.5), t.ppf(0.05, 12345.0)
-    close(dist::t_ppf(0.975, 3.554087855912891), 2.9193721598241473, APPROX, "t ppf small df");
-    close(dist::t_ppf(0.975, 20000.5), 1.960082602192517, 1e-12, "t ppf large df");
-    close(dist::t_ppf(0.05, 12345.0), -1.6449770683606906, 1e-12, "t ppf large df lower");
+    close(
+        dist::t_ppf(0.975, 3.554087855912891),
+        2.9193721598241473,
+        APPROX,
+        "t ppf small df",
+    );
+    close(
+        dist::t_ppf(0.975, 20000.5),
+        1.960082602192517,
+        1e-12,
+        "t ppf large df",
+    );
+    close(
+        dist::t_ppf(0.05, 12345.0),
+        -1.6449770683606906,
+        1e-12,
+        "t ppf large df lower",
+    );
 }

@@ -1,9 +1,9 @@
 //! Two one-sided tests (TOST) of equivalence: is the difference inside (low, high)?
 
+use super::Alternative;
 use super::dist::{t_cdf, t_sf};
 use super::proportions::z_p_value;
 use super::ttest::{Summary, satterthwaite_df};
-use super::Alternative;
 
 /// The result of a TOST: equivalence is shown at level alpha when `p_value < alpha`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,11 +24,24 @@ pub struct Tost {
 pub fn tost_from_estimate(estimate: f64, se: f64, df: f64, low: f64, high: f64) -> Tost {
     let stat = |bound: f64| {
         let d = estimate - bound;
-        if se > 0.0 { d / se } else if d == 0.0 { 0.0 } else { d.signum() * f64::INFINITY }
+        if se > 0.0 {
+            d / se
+        } else if d == 0.0 {
+            0.0
+        } else {
+            d.signum() * f64::INFINITY
+        }
     };
     let p_low = t_sf(stat(low), df);
     let p_high = t_cdf(stat(high), df);
-    Tost { p_value: p_low.max(p_high), p_low, p_high, estimate, se, df }
+    Tost {
+        p_value: p_low.max(p_high),
+        p_low,
+        p_high,
+        estimate,
+        se,
+        df,
+    }
 }
 
 /// TOST for mean(x) − mean(y) with Welch's unequal-variance t (statsmodels
@@ -55,8 +68,21 @@ pub fn tost_two_proportions(k1: u64, n1: u64, k2: u64, n2: u64, low: f64, high: 
     let (p1, p2) = (k1 as f64 / n1 as f64, k2 as f64 / n2 as f64);
     let se = (p1 * (1.0 - p1) / n1 as f64 + p2 * (1.0 - p2) / n2 as f64).sqrt();
     let est = p1 - p2;
-    let z = |bound: f64| if se > 0.0 { (est - bound) / se } else { (est - bound).signum() * f64::INFINITY };
+    let z = |bound: f64| {
+        if se > 0.0 {
+            (est - bound) / se
+        } else {
+            (est - bound).signum() * f64::INFINITY
+        }
+    };
     let p_low = z_p_value(z(low), Alternative::Greater);
     let p_high = z_p_value(z(high), Alternative::Less);
-    Tost { p_value: p_low.max(p_high), p_low, p_high, estimate: est, se, df: f64::INFINITY }
+    Tost {
+        p_value: p_low.max(p_high),
+        p_low,
+        p_high,
+        estimate: est,
+        se,
+        df: f64::INFINITY,
+    }
 }

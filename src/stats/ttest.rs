@@ -43,7 +43,14 @@ pub struct TTest {
 /// freedom (infinite df = normal). Assumes `(estimate − null) / se` is t-distributed under
 /// the null. `Greater` tests estimate > null. The interval is two-sided at `level`.
 /// With `se = 0` the statistic is ±∞ (or 0 when estimate = null) and the interval a point.
-pub fn t_test_from_estimate(estimate: f64, se: f64, df: f64, null: f64, alternative: Alternative, level: f64) -> TTest {
+pub fn t_test_from_estimate(
+    estimate: f64,
+    se: f64,
+    df: f64,
+    null: f64,
+    alternative: Alternative,
+    level: f64,
+) -> TTest {
     let diff = estimate - null;
     let t = if se > 0.0 {
         diff / se
@@ -57,8 +64,19 @@ pub fn t_test_from_estimate(estimate: f64, se: f64, df: f64, null: f64, alternat
         Alternative::Less => t_cdf(t, df),
         Alternative::TwoSided => (2.0 * t_sf(t.abs(), df)).min(1.0),
     };
-    let half = if se > 0.0 { t_ppf(1.0 - (1.0 - level) / 2.0, df) * se } else { 0.0 };
-    TTest { t, df, p_value, estimate, se, ci: (estimate - half, estimate + half) }
+    let half = if se > 0.0 {
+        t_ppf(1.0 - (1.0 - level) / 2.0, df) * se
+    } else {
+        0.0
+    };
+    TTest {
+        t,
+        df,
+        p_value,
+        estimate,
+        se,
+        ci: (estimate - half, estimate + half),
+    }
 }
 
 /// Welch-Satterthwaite degrees of freedom of a sum of independent variance components
@@ -70,14 +88,25 @@ pub fn satterthwaite_df(components: &[(f64, f64)]) -> f64 {
         .filter(|(v, _)| *v > 0.0)
         .map(|(v, df)| v * v / df)
         .sum();
-    if denom > 0.0 { total * total / denom } else { f64::INFINITY }
+    if denom > 0.0 {
+        total * total / denom
+    } else {
+        f64::INFINITY
+    }
 }
 
 /// Welch's unequal-variance t test of mean(a) − mean(b) from summaries (each n ≥ 2).
 pub fn welch_summary(a: Summary, b: Summary, alternative: Alternative, level: f64) -> TTest {
     let (va, vb) = (a.var / a.n, b.var / b.n);
     let df = satterthwaite_df(&[(va, a.n - 1.0), (vb, b.n - 1.0)]);
-    t_test_from_estimate(a.mean - b.mean, (va + vb).sqrt(), df, 0.0, alternative, level)
+    t_test_from_estimate(
+        a.mean - b.mean,
+        (va + vb).sqrt(),
+        df,
+        0.0,
+        alternative,
+        level,
+    )
 }
 
 /// Welch's t test of mean(x) − mean(y) (SciPy `ttest_ind(equal_var=False)`): independent
@@ -100,7 +129,14 @@ pub fn student_t(x: &[f64], y: &[f64], alternative: Alternative, level: f64) -> 
 /// normal observations; df = n − 1. The estimate is mean(x).
 pub fn one_sample_t(x: &[f64], mu: f64, alternative: Alternative, level: f64) -> TTest {
     let s = Summary::of(x);
-    t_test_from_estimate(s.mean, (s.var / s.n).sqrt(), s.n - 1.0, mu, alternative, level)
+    t_test_from_estimate(
+        s.mean,
+        (s.var / s.n).sqrt(),
+        s.n - 1.0,
+        mu,
+        alternative,
+        level,
+    )
 }
 
 /// Paired t test of mean(x − y) against 0 (SciPy `ttest_rel`): pairs independent of each

@@ -2,10 +2,12 @@
 
 use anyhow::{Result, bail};
 
+mod stats;
+
 type Bench = (&'static str, fn() -> Result<()>);
 
 /// Every benchmark, by name.
-const BENCHES: &[Bench] = &[];
+const BENCHES: &[Bench] = &[("stats", stats::run)];
 
 /// The benchmarks' names.
 pub fn names() -> Vec<&'static str> {
