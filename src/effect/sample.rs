@@ -127,6 +127,8 @@ pub(crate) fn analyse(s: &Setup) -> Analysis {
         .sum::<f64>()
         - offset;
     let (var, df) = sampling_variance(&terms, s.binary, s.fallback_var);
+    // Rates: a Wald z statistic (normal), scores: t with Satterthwaite df.
+    let df = if s.binary { f64::INFINITY } else { df };
     let se = var.sqrt();
     let ci = combination_interval(&terms, s, offset);
     let dir = s.direction();

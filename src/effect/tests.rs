@@ -462,3 +462,80 @@ fn baseline_comparison_consistent_and_shifted() {
     let json = serde_json::to_string(&shifted).unwrap();
     assert!(json.contains("\"status\":\"shifted\""));
 }
+
+#[test]
+fn replicas_that_agree_exactly_do_not_claim_zero_variance() {
+    // Every replica at 0% in both arms: s² = 0, replaced by the sampling variance.
+    let mut b = Build::new(Scale::Binary, &[("p", &[])])
+        .arm("ft", 3, false)
+        .arm("ctl", 3, false);
+    for r in 0..3 {
+        b = b.rate(0, r, 0, 0, 50).rate(1, r, 0, 0, 50);
+    }
+    let r = run(spec(arm_vs_arm(), Direction::Increase, 0.05), &b.table);
+    assert_eq!(r.estimate, 0.0);
+    assert!(
+        r.ci.1 > 0.0 && r.ci.0 < 0.0,
+        "an interval, not a point: {:?}",
+        r.ci
+    );
+    assert_eq!(
+        r.verdict,
+        Verdict::Refuted,
+        "0 vs 0 with a narrow interval rules out +0.05"
+    );
+}
+
+#[test]
+fn contrast_in_a_single_model_is_exact_and_inconclusive_says_what_would_decide() {
+    let cells: &[(&str, &[(&str, &str)])] =
+        &[("q", &[("year", "1984")]), ("q", &[("year", "1995")])];
+    let b = Build::new(Scale::Binary, cells)
+        .arm("ft", 1, false)
+        .rate(0, 0, 0, 9, 30)
+        .rate(0, 0, 1, 6, 30);
+    let contrast = Comparison::Contrast {
+        arm: "ft".into(),
+        var: "year".into(),
+        treatment_value: "1984".into(),
+        control_value: "1995".into(),
+    };
+    let r = run(spec(contrast, Direction::Increase, 0.2), &b.table);
+    close(
+        r.p_value,
+        stats::fisher_exact([[9, 21], [6, 24]], Alternative::Greater).p_value,
+    );
+    assert_eq!(r.unit, Unit::Sample);
+    assert_eq!(r.verdict, Verdict::Inconclusive);
+    let needed = r.needed.unwrap();
+    assert!(
+        needed.contains("samples per cell (now 30)") && needed.contains("≥ 3 replicas"),
+        "{needed}"
+    );
+}
+
+#[test]
+fn did_against_a_fixed_control_keeps_replicas_as_the_unit() {
+    let cells: &[(&str, &[(&str, &str)])] = &[("q", &[("t", "on")]), ("q", &[("t", "off")])];
+    let mut b = Build::new(Scale::Binary, cells)
+        .arm("ft", 3, false)
+        .arm("base", 1, true);
+    for (r, (on, off)) in [(40, 5), (35, 8), (45, 4)].iter().enumerate() {
+        b = b
+            .rate(0, r as u32, 0, *on, 50)
+            .rate(0, r as u32, 1, *off, 50);
+    }
+    b = b.rate(1, 0, 0, 3, 50).rate(1, 0, 1, 2, 50);
+    let did = Comparison::DiffInDiff {
+        treatment: "ft".into(),
+        control: "base".into(),
+        var: "t".into(),
+        treatment_value: "on".into(),
+        control_value: "off".into(),
+    };
+    let r = run(spec(did, Direction::Increase, 0.3), &b.table);
+    assert_eq!(r.unit, Unit::Replica);
+    close(r.estimate, (35.0 + 27.0 + 41.0) / 3.0 / 50.0 - 1.0 / 50.0);
+    assert_eq!(r.verdict, Verdict::Confirmed);
+    assert!(r.method.contains("fixed arm `base`"));
+}

@@ -32,7 +32,7 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 
 /// The percentile interval at `level` of bootstrap statistics (sorted in place).
 fn percentile_ci(stats: &mut [f64], level: f64) -> (f64, f64) {
-    stats.sort_by(f64::total_cmp);
+    stats.sort_unstable_by(f64::total_cmp);
     let a = (1.0 - level) / 2.0;
     (quantile_sorted(stats, a), quantile_sorted(stats, 1.0 - a))
 }

@@ -563,3 +563,18 @@ fn t_quantiles_match_scipy_for_small_and_large_df() {
         "t ppf large df lower",
     );
 }
+
+#[test]
+fn tost_paired_matches_statsmodels() {
+    // statsmodels.stats.weightstats.ttost_paired(x, y, -0.1, 0.1)
+    let x = [0.61, 0.42, 0.55, 0.71, 0.38, 0.49, 0.66, 0.52, 0.47, 0.58];
+    let y = [0.66, 0.51, 0.52, 0.80, 0.45, 0.61, 0.70, 0.49, 0.66, 0.62];
+    let r = tost_paired(&x, &y, -0.1, 0.1);
+    close(r.p_value, 0.05541446642884589, APPROX, "tost paired");
+    close(
+        r.p_high,
+        1.3687357579923467e-05,
+        APPROX,
+        "tost paired upper",
+    );
+}
