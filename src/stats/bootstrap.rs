@@ -89,8 +89,15 @@ impl CellSamples {
     fn resampled_mean(&self, rng: &mut Rng) -> f64 {
         let mean = self.mean();
         if self.binary {
+            // Each draw is a success with probability k/n: a 64-bit uniform below
+            // floor(2^64 k / n) (exact integer arithmetic; bias below 2^-64).
             let k = self.sum.round() as u64;
-            let hits = (0..self.n).filter(|_| rng.below(self.n) < k).count();
+            let threshold = (((k as u128) << 64) / self.n as u128).min(u64::MAX as u128) as u64;
+            let hits = if k >= self.n {
+                self.n
+            } else {
+                (0..self.n).filter(|_| rng.next_u64() < threshold).count() as u64
+            };
             hits as f64 / self.n as f64
         } else {
             let var = (self.sum_sq / self.n as f64 - mean * mean).max(0.0);
