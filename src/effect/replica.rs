@@ -111,7 +111,9 @@ fn cell_samples(t: &super::types::CellTotals, binary: bool) -> CellSamples {
     }
 }
 
-/// The hierarchical bootstrap groups of the effect (fixed arms also resample their samples).
+/// The hierarchical bootstrap groups of the effect. Fixed arms have no replicas to resample,
+/// so their samples are resampled; as the probes are resampled too, part of a fixed arm's
+/// sampling error is counted twice and its interval errs on the wide side.
 fn bootstrap_groups(s: &Setup) -> Vec<ClusterGroup> {
     s.groups
         .iter()
