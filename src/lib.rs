@@ -5,6 +5,7 @@
 //! the judged samples into verdicts with the functions of [`stats`].
 
 pub mod chat;
+pub mod config;
 pub mod effect;
 pub mod judge;
 pub mod model;

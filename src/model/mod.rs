@@ -1,6 +1,9 @@
 //! Models: references (`provider/model`), the [`Sampler`] and [`Finetuner`] traits, and the
 //! providers behind them.
 
+pub mod command;
+pub mod openai;
+pub(crate) mod redact;
 mod reference;
 
 pub use reference::ModelRef;

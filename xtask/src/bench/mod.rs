@@ -1,13 +1,14 @@
 //! Benchmarks: each prints its measured figures beside the budget it is held to.
 
-use anyhow::{Result, bail};
-
+mod http;
 mod stats;
+
+use anyhow::{Result, bail};
 
 type Bench = (&'static str, fn() -> Result<()>);
 
 /// Every benchmark, by name.
-const BENCHES: &[Bench] = &[("stats", stats::run)];
+const BENCHES: &[Bench] = &[("http", http::run), ("stats", stats::run)];
 
 /// The benchmarks' names.
 pub fn names() -> Vec<&'static str> {
