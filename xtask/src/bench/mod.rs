@@ -2,13 +2,14 @@
 
 mod http;
 mod serve;
+mod stats;
 
 use anyhow::{Result, bail};
 
 type Bench = (&'static str, fn() -> Result<()>);
 
 /// Every benchmark, by name.
-const BENCHES: &[Bench] = &[("http", http::run), ("serve", serve::run)];
+const BENCHES: &[Bench] = &[("http", http::run), ("serve", serve::run), ("stats", stats::run)];
 
 /// The benchmarks' names.
 pub fn names() -> Vec<&'static str> {
