@@ -2,6 +2,7 @@
 //! providers behind them.
 
 mod reference;
+pub mod sim;
 
 pub use reference::ModelRef;
 
