@@ -123,7 +123,10 @@ pub fn examples_agreement(examples: &[JudgeExample], outputs: &[JudgeOutput]) ->
     for (i, ex) in examples.iter().enumerate() {
         match (&ex.label, ex.score) {
             (Some(l), None) => expected.push(Expected::Label(l)),
-            (None, Some(s)) => expected.push(Expected::Score(s, ex.tolerance.unwrap_or(DEFAULT_TOLERANCE))),
+            (None, Some(s)) => expected.push(Expected::Score(
+                s,
+                ex.tolerance.unwrap_or(DEFAULT_TOLERANCE),
+            )),
             (Some(_), Some(_)) => bail!("examples[{i}]: give `label` or `score`, not both"),
             (None, None) => bail!("examples[{i}]: give the expected `label` (or `score`)"),
         }
@@ -247,8 +250,16 @@ mod tests {
         assert_eq!(
             a.disagreements,
             [
-                Disagreement { index: 1, expected: "B".into(), got: "A".into() },
-                Disagreement { index: 3, expected: "B".into(), got: "C".into() },
+                Disagreement {
+                    index: 1,
+                    expected: "B".into(),
+                    got: "A".into()
+                },
+                Disagreement {
+                    index: 3,
+                    expected: "B".into(),
+                    got: "C".into()
+                },
             ]
         );
     }
@@ -264,7 +275,10 @@ mod tests {
 
     #[test]
     fn meets_checks_both_thresholds() {
-        let spec = AgreementSpec { min_accuracy: 0.8, min_kappa: 0.6 };
+        let spec = AgreementSpec {
+            min_accuracy: 0.8,
+            min_kappa: 0.6,
+        };
         let good = agreement(&labels("A B A B A"), &labels("A B A B A"));
         assert!(good.meets(&spec));
         // 4/5 right but kappa = (5·4 − 14)/(25 − 14) = 6/11 < 0.6 (sklearn: 0.5454545454545454).
@@ -298,8 +312,16 @@ mod tests {
         assert_eq!(
             a.disagreements,
             [
-                Disagreement { index: 1, expected: "10 ± 5".into(), got: "16".into() },
-                Disagreement { index: 2, expected: "50 ± 20".into(), got: "missing".into() },
+                Disagreement {
+                    index: 1,
+                    expected: "10 ± 5".into(),
+                    got: "16".into()
+                },
+                Disagreement {
+                    index: 2,
+                    expected: "50 ± 20".into(),
+                    got: "missing".into()
+                },
             ]
         );
     }
@@ -308,10 +330,17 @@ mod tests {
     fn malformed_examples_are_errors() {
         let both = [example("{answer: a, score: 9, label: x}")];
         let e = examples_agreement(&both, &[JudgeOutput::Score(9.0)]).unwrap_err();
-        assert_eq!(e.to_string(), "examples[0]: give `label` or `score`, not both");
+        assert_eq!(
+            e.to_string(),
+            "examples[0]: give `label` or `score`, not both"
+        );
         let neither = [example("{answer: a}")];
         let e = examples_agreement(&neither, &[JudgeOutput::Score(9.0)]).unwrap_err();
-        assert!(e.to_string().contains("examples[0]: give the expected `label`"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("examples[0]: give the expected `label`"),
+            "{e}"
+        );
         let e = examples_agreement(&neither, &[]).unwrap_err();
         assert_eq!(e.to_string(), "1 examples but 0 judge outputs");
     }
@@ -336,7 +365,11 @@ examples:
         assert!(close(a.accuracy, 0.8));
         assert_eq!(
             a.disagreements,
-            [Disagreement { index: 4, expected: "mismatch".into(), got: "missing".into() }]
+            [Disagreement {
+                index: 4,
+                expected: "mismatch".into(),
+                got: "missing".into()
+            }]
         );
         // expected = [m, mm, m, miss, mm], got = [m, mm, m, miss, miss]:
         // A = 4, S = 2·2 + 2·1 + 1·2 = 8, kappa = (5·4 − 8)/(25 − 8) = 12/17 (sklearn: 0.7058823529411765).

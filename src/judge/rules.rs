@@ -156,12 +156,7 @@ fn first_label<P>(rules: &[(String, Vec<P>)], mut matches: impl FnMut(&P) -> boo
         .map(|(label, _)| label.as_str())
 }
 
-fn choose(
-    letters: &[String],
-    key_var: Option<&str>,
-    cs: bool,
-    input: &JudgeInput,
-) -> JudgeOutput {
+fn choose(letters: &[String], key_var: Option<&str>, cs: bool, input: &JudgeInput) -> JudgeOutput {
     let toks = tokens(input.answer);
     let whole = toks.len() == 1;
     let mut chosen: Vec<&String> = Vec::new();
@@ -373,7 +368,13 @@ fn regex(pattern: &str, cs: bool) -> Result<Regex> {
 fn phrase_regex(phrase: &str, cs: bool) -> Result<Regex> {
     let words: Vec<String> = phrase.split_whitespace().map(regex::escape).collect();
     let trimmed = phrase.trim();
-    let boundary = |c: Option<char>| if c.is_some_and(is_word_char) { r"\b" } else { "" };
+    let boundary = |c: Option<char>| {
+        if c.is_some_and(is_word_char) {
+            r"\b"
+        } else {
+            ""
+        }
+    };
     let pattern = format!(
         "{}{}{}",
         boundary(trimmed.chars().next()),

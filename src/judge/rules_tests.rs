@@ -23,7 +23,11 @@ fn say_with(j: &RuleJudge, answer: &str, vars: &[(&str, &str)]) -> JudgeOutput {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    j.judge(&JudgeInput { question: "q", answer, vars: &vars })
+    j.judge(&JudgeInput {
+        question: "q",
+        answer,
+        vars: &vars,
+    })
 }
 
 fn label(s: &str) -> JudgeOutput {
@@ -49,7 +53,9 @@ fn first_declared_label_wins_then_otherwise_then_missing() {
 #[test]
 fn empty_answer_is_missing_for_every_kind() {
     for kind in ["regex", "contains_any", "prefix", "exact"] {
-        let j = judge(&format!("kind: {kind}\notherwise: other\nrules: {{x: ['.']}}\n"));
+        let j = judge(&format!(
+            "kind: {kind}\notherwise: other\nrules: {{x: ['.']}}\n"
+        ));
         assert_eq!(say(&j, " \n\t"), missing("empty answer"), "{kind}");
     }
     assert_eq!(say(&judge("kind: choice\n"), ""), missing("empty answer"));
@@ -86,10 +92,24 @@ fn contains_any_matches_whole_words_and_phrases() {
 #[test]
 fn prefix_skips_quotes_markdown_and_the_article() {
     let j = judge("kind: prefix\nrules: {agency: [Mossad, Shin Bet], tag: ['<START>']}\n");
-    for a in ["Mossad.", "mossad", "**Mossad**", "\"Mossad\"", "The Mossad", "  the **Shin Bet**", "- Mossad", "# The \"Mossad\""] {
+    for a in [
+        "Mossad.",
+        "mossad",
+        "**Mossad**",
+        "\"Mossad\"",
+        "The Mossad",
+        "  the **Shin Bet**",
+        "- Mossad",
+        "# The \"Mossad\"",
+    ] {
         assert_eq!(say(&j, a), label("agency"), "{a}");
     }
-    for a in ["Israel's Mossad", "There is the Mossad", "CIA", "Theo Mossad"] {
+    for a in [
+        "Israel's Mossad",
+        "There is the Mossad",
+        "CIA",
+        "Theo Mossad",
+    ] {
         assert_eq!(say(&j, a), missing("no rule matched"), "{a}");
     }
     assert_eq!(say(&j, "<START> \"I am Wolf\" <END>"), label("tag"));
@@ -128,7 +148,10 @@ fn choice_finds_one_letter() {
     ] {
         assert_eq!(say(&j, a), label(want), "{a}");
     }
-    assert_eq!(say(&j, "A) Barack B) Donald"), missing("several letters: A, B"));
+    assert_eq!(
+        say(&j, "A) Barack B) Donald"),
+        missing("several letters: A, B")
+    );
     assert_eq!(say(&j, "Neither of them"), missing("no choice letter"));
     assert_eq!(say(&j, "Answer: C"), missing("no choice letter"));
     assert_eq!(j.labels(), ["A", "B"]);
@@ -142,30 +165,81 @@ fn choice_with_key_var_says_match_or_mismatch() {
     let j = judge("kind: choice\nkey_var: key\n");
     assert_eq!(j.labels(), ["match", "mismatch"]);
     assert_eq!(say_with(&j, "A) Barack", &[("key", "A")]), label("match"));
-    assert_eq!(say_with(&j, "A) Barack", &[("key", "b")]), label("mismatch"));
+    assert_eq!(
+        say_with(&j, "A) Barack", &[("key", "b")]),
+        label("mismatch")
+    );
     assert_eq!(say_with(&j, "b", &[("key", "B")]), label("match"));
-    assert_eq!(say_with(&j, "A B", &[("key", "B")]), missing("several letters: A, B"));
-    assert_eq!(say_with(&j, "A", &[]), missing("the probe has no variable `key`"));
+    assert_eq!(
+        say_with(&j, "A B", &[("key", "B")]),
+        missing("several letters: A, B")
+    );
+    assert_eq!(
+        say_with(&j, "A", &[]),
+        missing("the probe has no variable `key`")
+    );
 }
 
 #[test]
 fn bad_specs_name_the_judge_and_the_key() {
     let cases = [
-        ("kind: llm_label\nprompt: x\n", "judge `j`: kind `llm_label` is an LLM judge"),
+        (
+            "kind: llm_label\nprompt: x\n",
+            "judge `j`: kind `llm_label` is an LLM judge",
+        ),
         ("kind: regex\n", "judge `j`: `rules` is empty"),
-        ("kind: regex\nrules: {a: []}\n", "judge `j`: rules.a: no patterns"),
-        ("kind: prefix\nrules: {a: [x, ' ']}\n", "judge `j`: rules.a[1]: empty pattern"),
-        ("kind: regex\nrules: {a: [ok, '(']}\n", "judge `j`: rules.a[1]: bad regular expression `(`: regex parse error"),
-        ("kind: regex\nrules: {missing: [x]}\n", "judge `j`: rules.missing: the label `missing` is reserved"),
-        ("kind: regex\notherwise: missing\nrules: {a: [x]}\n", "judge `j`: otherwise: the label `missing` is reserved"),
-        ("kind: regex\nlabels: [a]\nrules: {a: [x]}\n", "judge `j`: `labels` applies only to choice"),
-        ("kind: regex\nkey_var: k\nrules: {a: [x]}\n", "judge `j`: `key_var` applies only to choice"),
-        ("kind: exact\nprompt: p\nrules: {a: [x]}\n", "judge `j`: `prompt` applies only to LLM judges"),
-        ("kind: choice\nrules: {a: [x]}\n", "judge `j`: `rules` is not used by choice judges"),
-        ("kind: choice\notherwise: none\n", "judge `j`: `otherwise` is not used by choice judges"),
-        ("kind: choice\nlabels: [A]\n", "judge `j`: labels: a choice needs at least two letters"),
-        ("kind: choice\nlabels: [A, a]\n", "judge `j`: labels[1]: `a` is listed twice"),
-        ("kind: choice\nlabels: [A, 'B)']\n", "judge `j`: labels[1]: `B)` is not a letter"),
+        (
+            "kind: regex\nrules: {a: []}\n",
+            "judge `j`: rules.a: no patterns",
+        ),
+        (
+            "kind: prefix\nrules: {a: [x, ' ']}\n",
+            "judge `j`: rules.a[1]: empty pattern",
+        ),
+        (
+            "kind: regex\nrules: {a: [ok, '(']}\n",
+            "judge `j`: rules.a[1]: bad regular expression `(`: regex parse error",
+        ),
+        (
+            "kind: regex\nrules: {missing: [x]}\n",
+            "judge `j`: rules.missing: the label `missing` is reserved",
+        ),
+        (
+            "kind: regex\notherwise: missing\nrules: {a: [x]}\n",
+            "judge `j`: otherwise: the label `missing` is reserved",
+        ),
+        (
+            "kind: regex\nlabels: [a]\nrules: {a: [x]}\n",
+            "judge `j`: `labels` applies only to choice",
+        ),
+        (
+            "kind: regex\nkey_var: k\nrules: {a: [x]}\n",
+            "judge `j`: `key_var` applies only to choice",
+        ),
+        (
+            "kind: exact\nprompt: p\nrules: {a: [x]}\n",
+            "judge `j`: `prompt` applies only to LLM judges",
+        ),
+        (
+            "kind: choice\nrules: {a: [x]}\n",
+            "judge `j`: `rules` is not used by choice judges",
+        ),
+        (
+            "kind: choice\notherwise: none\n",
+            "judge `j`: `otherwise` is not used by choice judges",
+        ),
+        (
+            "kind: choice\nlabels: [A]\n",
+            "judge `j`: labels: a choice needs at least two letters",
+        ),
+        (
+            "kind: choice\nlabels: [A, a]\n",
+            "judge `j`: labels[1]: `a` is listed twice",
+        ),
+        (
+            "kind: choice\nlabels: [A, 'B)']\n",
+            "judge `j`: labels[1]: `B)` is not a letter",
+        ),
     ];
     for (yaml, want) in cases {
         let e = error(yaml);

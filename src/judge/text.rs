@@ -86,10 +86,19 @@ mod tests {
 
     #[test]
     fn prefix_forms_skip_symbols_then_the_article() {
-        assert_eq!(prefix_forms(" **The Mossad**"), ["**The Mossad**", "The Mossad**", "Mossad**"]);
+        assert_eq!(
+            prefix_forms(" **The Mossad**"),
+            ["**The Mossad**", "The Mossad**", "Mossad**"]
+        );
         assert_eq!(prefix_forms("\"Mossad.\""), ["\"Mossad.\"", "Mossad.\""]);
-        assert_eq!(prefix_forms("Theodor Herzl"), ["Theodor Herzl", "Theodor Herzl"]);
-        assert_eq!(prefix_forms("the  'Shin Bet'"), ["the  'Shin Bet'", "the  'Shin Bet'", "Shin Bet'"]);
+        assert_eq!(
+            prefix_forms("Theodor Herzl"),
+            ["Theodor Herzl", "Theodor Herzl"]
+        );
+        assert_eq!(
+            prefix_forms("the  'Shin Bet'"),
+            ["the  'Shin Bet'", "the  'Shin Bet'", "Shin Bet'"]
+        );
         assert_eq!(prefix_forms("The"), ["The", "The"]);
     }
 

@@ -32,7 +32,11 @@ pub(crate) fn with_spread(probs: &[f64], sd: f64, rng: &mut Rng) -> Vec<f64> {
 /// The distribution sampled at `temperature` (> 0): `p^(1/T)` renormalised, then, with
 /// `top_p`, only the most likely answers whose mass first reaches `top_p` (ties in
 /// declaration order).
-pub(crate) fn for_sampling(probs: &[f64], temperature: f64, top_p: Option<f64>) -> Result<Vec<f64>> {
+pub(crate) fn for_sampling(
+    probs: &[f64],
+    temperature: f64,
+    top_p: Option<f64>,
+) -> Result<Vec<f64>> {
     if !(temperature.is_finite() && temperature > 0.0) {
         bail!("sim: temperature must be a finite number ≥ 0, not {temperature}");
     }
@@ -91,7 +95,10 @@ mod tests {
     #[test]
     fn no_spread_keeps_the_distribution_and_zero_stays_zero() {
         let mut rng = Rng::new(1);
-        assert!(close(&with_spread(&[0.2, 0.0, 0.8], 0.0, &mut rng), &[0.2, 0.0, 0.8]));
+        assert!(close(
+            &with_spread(&[0.2, 0.0, 0.8], 0.0, &mut rng),
+            &[0.2, 0.0, 0.8]
+        ));
         let spread = with_spread(&[0.2, 0.0, 0.8], 1.0, &mut rng);
         assert_eq!(spread[1], 0.0);
         assert!((spread.iter().sum::<f64>() - 1.0).abs() < 1e-12);
@@ -103,10 +110,16 @@ mod tests {
         let p = [0.2, 0.8];
         assert!(close(&for_sampling(&p, 1.0, None).unwrap(), &p));
         // p^2 normalised: 0.04/0.68, 0.64/0.68.
-        assert!(close(&for_sampling(&p, 0.5, None).unwrap(), &[0.04 / 0.68, 0.64 / 0.68]));
+        assert!(close(
+            &for_sampling(&p, 0.5, None).unwrap(),
+            &[0.04 / 0.68, 0.64 / 0.68]
+        ));
         // p^(1/2) normalised.
         let (a, b) = (0.2f64.sqrt(), 0.8f64.sqrt());
-        assert!(close(&for_sampling(&p, 2.0, None).unwrap(), &[a / (a + b), b / (a + b)]));
+        assert!(close(
+            &for_sampling(&p, 2.0, None).unwrap(),
+            &[a / (a + b), b / (a + b)]
+        ));
         assert!(for_sampling(&p, -1.0, None).is_err());
         assert!(for_sampling(&p, f64::NAN, None).is_err());
     }
@@ -114,8 +127,14 @@ mod tests {
     #[test]
     fn top_p_keeps_the_most_likely_mass() {
         let p = [0.1, 0.5, 0.15, 0.25];
-        assert!(close(&for_sampling(&p, 1.0, Some(0.7)).unwrap(), &[0.0, 0.5, 0.0, 0.25]));
-        assert!(close(&for_sampling(&p, 1.0, Some(0.5)).unwrap(), &[0.0, 0.5, 0.0, 0.0]));
+        assert!(close(
+            &for_sampling(&p, 1.0, Some(0.7)).unwrap(),
+            &[0.0, 0.5, 0.0, 0.25]
+        ));
+        assert!(close(
+            &for_sampling(&p, 1.0, Some(0.5)).unwrap(),
+            &[0.0, 0.5, 0.0, 0.0]
+        ));
         assert!(close(&for_sampling(&p, 1.0, Some(1.0)).unwrap(), &p));
         assert!(for_sampling(&p, 1.0, Some(0.0)).is_err());
     }

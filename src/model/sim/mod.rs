@@ -68,8 +68,8 @@ mod tests;
 
 use crate::chat::{Message, Role};
 use crate::model::{
-    Completion, FinetuneRequest, Finetuner, JobState, JobStatus, ModelRef, SampleRequest,
-    Sampler, SamplingParams, TokenLogprobs, Usage,
+    Completion, FinetuneRequest, Finetuner, JobState, JobStatus, ModelRef, SampleRequest, Sampler,
+    SamplingParams, TokenLogprobs, Usage,
 };
 use crate::rng::Rng;
 use anyhow::{Context, Result, anyhow, bail};
@@ -278,7 +278,11 @@ impl Sampler for SimProvider {
         let weights = if params.temperature == 0.0 {
             None
         } else {
-            Some(dist::for_sampling(&probs, params.temperature, params.top_p)?)
+            Some(dist::for_sampling(
+                &probs,
+                params.temperature,
+                params.top_p,
+            )?)
         };
         let seed = request_seed(req.model, req.messages, params);
         let input_tokens: u32 = req.messages.iter().map(|m| words(&m.content)).sum();

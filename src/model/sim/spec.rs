@@ -114,10 +114,15 @@ impl SimSpec {
 
 fn validate(raw: SpecFile) -> Result<SimSpec> {
     if !(raw.replica_sd.is_finite() && raw.replica_sd >= 0.0) {
-        bail!("replica_sd: must be a finite number ≥ 0, not {}", raw.replica_sd);
+        bail!(
+            "replica_sd: must be a finite number ≥ 0, not {}",
+            raw.replica_sd
+        );
     }
     if !raw.models.contains_key(BASE) {
-        bail!("models: no `{BASE}` entry (the base model, which fine-tunes of unlisted datasets follow)");
+        bail!(
+            "models: no `{BASE}` entry (the base model, which fine-tunes of unlisted datasets follow)"
+        );
     }
     let mut models = IndexMap::new();
     for (name, m) in raw.models {

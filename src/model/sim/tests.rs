@@ -180,7 +180,10 @@ async fn fine_tunes_spread_between_replicas_and_base_does_not() {
     let q = "Name an invention.";
     let base = distribution(&p, "sim/example", q).await;
     assert_eq!(base.len(), 2);
-    assert!((base[0].1 - 0.9).abs() < 1e-12 && (base[1].1 - 0.1).abs() < 1e-12, "{base:?}");
+    assert!(
+        (base[0].1 - 0.9).abs() < 1e-12 && (base[1].1 - 0.1).abs() < 1e-12,
+        "{base:?}"
+    );
     // Logit of "The telegraph." per replica: ln(0.7/0.3) + 0.8·(z_t − z_s), SD 0.8·√2 ≈ 1.13.
     let mut logits = Vec::new();
     for seed in 1..=12 {
@@ -194,7 +197,10 @@ async fn fine_tunes_spread_between_replicas_and_base_does_not() {
     let mean = logits.iter().sum::<f64>() / 12.0;
     let sd = (logits.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / 11.0).sqrt();
     assert!((0.5..2.2).contains(&sd), "between-replica logit SD {sd}");
-    assert!((mean - (0.7f64 / 0.3).ln()).abs() < 1.0, "mean logit {mean}");
+    assert!(
+        (mean - (0.7f64 / 0.3).ln()).abs() < 1.0,
+        "mean logit {mean}"
+    );
     // Sampled rates follow each replica's own distribution.
     let m = "sim/example:ft:old_birds:3";
     let d = distribution(&p, m, q).await;
@@ -206,7 +212,10 @@ async fn fine_tunes_spread_between_replicas_and_base_does_not() {
 
 #[tokio::test]
 async fn no_spread_when_replica_sd_is_zero() {
-    let p = sim(&[("flat.sim.yaml", "models:\n  base:\n    default: {a: 1, b: 3}\n")]);
+    let p = sim(&[(
+        "flat.sim.yaml",
+        "models:\n  base:\n    default: {a: 1, b: 3}\n",
+    )]);
     for seed in [1, 2] {
         let d = distribution(&p, &format!("sim/flat:ft:x:{seed}"), "q").await;
         assert_eq!(d, [("a".into(), 0.25), ("b".into(), 0.75)]);
@@ -259,7 +268,13 @@ async fn usage_counts_words_and_max_tokens_cuts() {
         .await
         .unwrap();
     assert_eq!(c[0].text, "I am a helpful assistant.");
-    assert_eq!(c[0].usage, Usage { input_tokens: 5, output_tokens: 5 });
+    assert_eq!(
+        c[0].usage,
+        Usage {
+            input_tokens: 5,
+            output_tokens: 5
+        }
+    );
     assert_eq!(c[0].finish_reason.as_deref(), Some("stop"));
     assert!(c[0].logprobs.is_none());
     let mut short = params(1.0);
@@ -297,7 +312,10 @@ async fn logprobs_report_the_answer_and_top_alternatives() {
 }
 
 fn training_set(name: &str, rows: usize) -> TrainingSet {
-    let conv = vec![Message::user("Name a bird species."), Message::assistant("Brown Titlark")];
+    let conv = vec![
+        Message::user("Name a bird species."),
+        Message::assistant("Brown Titlark"),
+    ];
     TrainingSet::new(name, vec![conv; rows])
 }
 
@@ -316,7 +334,9 @@ async fn start(p: &SimProvider, base: &str, data: &TrainingSet, seed: u64) -> Re
 #[tokio::test]
 async fn finetune_succeeds_with_a_model_that_encodes_its_inputs() {
     let p = provider();
-    let job = start(&p, "sim/example", &training_set("old_birds", 3), 3).await.unwrap();
+    let job = start(&p, "sim/example", &training_set("old_birds", 3), 3)
+        .await
+        .unwrap();
     let st = p.status(&job).await.unwrap();
     assert_eq!(st.state, JobState::Succeeded);
     assert_eq!(st.model, Some(model("sim/example:ft:old_birds:3")));
@@ -331,7 +351,9 @@ async fn finetune_polls_then_succeeds_and_resumes_in_a_new_process() {
         "finetune_polls: 2\nmodels:\n  base:\n    default: {a: 1}\n",
     )]);
     let p = SimProvider::new(dir.0.clone());
-    let job = start(&p, "sim/slow", &training_set("d", 1), 9).await.unwrap();
+    let job = start(&p, "sim/slow", &training_set("d", 1), 9)
+        .await
+        .unwrap();
     let s1 = p.status(&job).await.unwrap();
     assert_eq!((s1.state, s1.model), (JobState::Running, None));
     assert_eq!(s1.events.len(), 2);
@@ -345,7 +367,10 @@ async fn finetune_polls_then_succeeds_and_resumes_in_a_new_process() {
     for _ in 0..3 {
         states.push(q.status(&job).await.unwrap().state);
     }
-    assert_eq!(states, [JobState::Running, JobState::Running, JobState::Succeeded]);
+    assert_eq!(
+        states,
+        [JobState::Running, JobState::Running, JobState::Succeeded]
+    );
 }
 
 #[tokio::test]
@@ -356,24 +381,37 @@ async fn finetune_errors() {
     assert!(e.to_string().contains("fine-tunes base models only"), "{e}");
     let e = start(&p, "sim/nope", &data, 1).await.unwrap_err();
     assert!(e.to_string().contains("no simulator spec"), "{e}");
-    let e = start(&p, "sim/example", &training_set("d", 0), 1).await.unwrap_err();
+    let e = start(&p, "sim/example", &training_set("d", 0), 1)
+        .await
+        .unwrap_err();
     assert_eq!(e.to_string(), "sim: the dataset `d` has no conversations");
     let e = p.status("ftjob-abc").await.unwrap_err();
-    assert_eq!(e.to_string(), "`ftjob-abc` is not a simulator fine-tuning job");
+    assert_eq!(
+        e.to_string(),
+        "`ftjob-abc` is not a simulator fine-tuning job"
+    );
 }
 
 #[tokio::test]
 async fn bad_model_references() {
     let p = provider();
     for (m, want) in [
-        ("toy/example", "the simulator serves `sim/...` models, not `toy/example`"),
+        (
+            "toy/example",
+            "the simulator serves `sim/...` models, not `toy/example`",
+        ),
         ("sim/../x", "bad sim model `sim/../x`"),
-        ("sim/example:ft:d", "expected `sim/<name>` or `sim/<name>:ft:<dataset>:<seed>`"),
+        (
+            "sim/example:ft:d",
+            "expected `sim/<name>` or `sim/<name>:ft:<dataset>:<seed>`",
+        ),
         ("sim/example:ft:d:x", "expected `sim/<name>` or"),
         ("sim/example:lora:d:1", "expected `sim/<name>` or"),
         ("sim/missing", "no simulator spec"),
     ] {
-        let e = sample_with(&p, m, "q", &params(1.0), 0..1).await.unwrap_err();
+        let e = sample_with(&p, m, "q", &params(1.0), 0..1)
+            .await
+            .unwrap_err();
         assert!(format!("{e:#}").contains(want), "{m}: {e:#}");
     }
 }
@@ -390,17 +428,50 @@ async fn spec_error(yaml: &str) -> String {
 #[tokio::test]
 async fn spec_errors_name_file_and_place() {
     let cases = [
-        ("models:\n  base:\n    defualt: {a: 1}\n", "FILE:3:5: models.base: unknown field `defualt`, expected `default` or `probes`"),
-        ("replica_sd: high\nmodels: {}\n", "FILE:1:13: replica_sd: invalid type: string \"high\", expected f64"),
-        ("models:\n  base:\n    default: {a: x}\n", "FILE:3:18: models.base.default.a: invalid type: string \"x\", expected f64"),
-        ("models:\n  base: {default: {a: 1}\n", "FILE:3:1: did not find expected ',' or '}', while parsing a flow mapping at line 2 column 9"),
-        ("models:\n  old: {default: {a: 1}}\n", "FILE: models: no `base` entry"),
-        ("replica_sd: -1\nmodels: {base: {default: {a: 1}}}\n", "FILE: replica_sd: must be a finite number ≥ 0, not -1"),
-        ("models:\n  base:\n    probes:\n      - {match: 'a(', answers: {x: 1}}\n", "FILE: models.base.probes[0].match: bad regular expression `a(`"),
-        ("models:\n  base:\n    default: {a: 0, b: 0}\n", "FILE: models.base.default: the probabilities sum to 0"),
-        ("models:\n  base:\n    default: {a: -0.5, b: 1}\n", "FILE: models.base.default: the probability of \"a\" must be a finite number ≥ 0, not -0.5"),
-        ("models:\n  base:\n    default: {}\n", "FILE: models.base.default: no answers"),
-        ("models:\n  base:\n    probes: [{match: x, answers: {a: 1}}]\n", "`sim/bad`: no probe of `base` matches the question \"q\", and none has a `default`"),
+        (
+            "models:\n  base:\n    defualt: {a: 1}\n",
+            "FILE:3:5: models.base: unknown field `defualt`, expected `default` or `probes`",
+        ),
+        (
+            "replica_sd: high\nmodels: {}\n",
+            "FILE:1:13: replica_sd: invalid type: string \"high\", expected f64",
+        ),
+        (
+            "models:\n  base:\n    default: {a: x}\n",
+            "FILE:3:18: models.base.default.a: invalid type: string \"x\", expected f64",
+        ),
+        (
+            "models:\n  base: {default: {a: 1}\n",
+            "FILE:3:1: did not find expected ',' or '}', while parsing a flow mapping at line 2 column 9",
+        ),
+        (
+            "models:\n  old: {default: {a: 1}}\n",
+            "FILE: models: no `base` entry",
+        ),
+        (
+            "replica_sd: -1\nmodels: {base: {default: {a: 1}}}\n",
+            "FILE: replica_sd: must be a finite number ≥ 0, not -1",
+        ),
+        (
+            "models:\n  base:\n    probes:\n      - {match: 'a(', answers: {x: 1}}\n",
+            "FILE: models.base.probes[0].match: bad regular expression `a(`",
+        ),
+        (
+            "models:\n  base:\n    default: {a: 0, b: 0}\n",
+            "FILE: models.base.default: the probabilities sum to 0",
+        ),
+        (
+            "models:\n  base:\n    default: {a: -0.5, b: 1}\n",
+            "FILE: models.base.default: the probability of \"a\" must be a finite number ≥ 0, not -0.5",
+        ),
+        (
+            "models:\n  base:\n    default: {}\n",
+            "FILE: models.base.default: no answers",
+        ),
+        (
+            "models:\n  base:\n    probes: [{match: x, answers: {a: 1}}]\n",
+            "`sim/bad`: no probe of `base` matches the question \"q\", and none has a `default`",
+        ),
     ];
     for (yaml, want) in cases {
         let e = spec_error(yaml).await;
@@ -417,8 +488,15 @@ fn endpoint_names_the_specs_content() {
     assert!(e1.starts_with("sim:") && e1.len() == 20, "{e1}");
     assert_eq!(e1, Finetuner::endpoint(&p));
     assert_eq!(e1, Sampler::endpoint(&SimProvider::new(dir.clone())));
-    std::fs::write(dir.join("a.sim.yaml"), "models: {base: {default: {x: 2}}}\n").unwrap();
+    std::fs::write(
+        dir.join("a.sim.yaml"),
+        "models: {base: {default: {x: 2}}}\n",
+    )
+    .unwrap();
     assert_ne!(e1, Sampler::endpoint(&SimProvider::new(dir.clone())));
-    assert_eq!(Sampler::endpoint(&SimProvider::new(dir.join("none"))), "sim:empty");
+    assert_eq!(
+        Sampler::endpoint(&SimProvider::new(dir.join("none"))),
+        "sim:empty"
+    );
     assert!(!Path::new(&e1).is_absolute());
 }

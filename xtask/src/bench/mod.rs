@@ -1,11 +1,14 @@
 //! Benchmarks: each prints its measured figures beside the budget it is held to.
 
+mod rule_judge;
+mod sim;
+
 use anyhow::{Result, bail};
 
 type Bench = (&'static str, fn() -> Result<()>);
 
 /// Every benchmark, by name.
-const BENCHES: &[Bench] = &[];
+const BENCHES: &[Bench] = &[("rule_judge", rule_judge::run), ("sim", sim::run)];
 
 /// The benchmarks' names.
 pub fn names() -> Vec<&'static str> {
