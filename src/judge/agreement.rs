@@ -32,6 +32,7 @@ pub struct Agreement {
     /// Cohen's kappa (unweighted); `None` when it is undefined (no examples, or expected and
     /// given labels all one and the same class) and for rating judges.
     pub kappa: Option<f64>,
+    /// The examples where the judge and the expectation differ, in order.
     pub disagreements: Vec<Disagreement>,
 }
 
