@@ -5,6 +5,7 @@ pub mod command;
 pub mod openai;
 pub(crate) mod redact;
 mod reference;
+pub mod sim;
 
 pub use reference::ModelRef;
 
