@@ -2,6 +2,7 @@
 //! providers behind them.
 
 mod reference;
+pub mod toy;
 
 pub use reference::ModelRef;
 
