@@ -50,4 +50,6 @@ pub unsafe fn configure_threads() {
 }
 
 #[cfg(test)]
+mod train_tests;
+#[cfg(test)]
 mod world_tests;
