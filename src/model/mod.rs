@@ -6,6 +6,7 @@ pub mod openai;
 pub(crate) mod redact;
 mod reference;
 pub mod sim;
+pub mod toy;
 
 pub use reference::ModelRef;
 
