@@ -6,6 +6,7 @@
 
 pub mod chat;
 pub mod effect;
+pub mod import;
 pub mod judge;
 pub mod model;
 pub mod rng;
