@@ -232,3 +232,28 @@ fn bad_files_are_errors_naming_the_file() {
     assert!(format!("{:#}", import(&missing).unwrap_err()).contains("cannot read"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The skeleton saved as `<dir>/<name>.yaml`, loaded with the suite loader.
+fn load_skeleton(result: &ImportResult, suite: &Suite, tag: &str) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("weirdgen-import-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.yaml", suite.name));
+    std::fs::write(&path, &result.suite_yaml).unwrap();
+    let loaded = weirdgen::suite::load(&path)
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    std::fs::remove_dir_all(&dir).unwrap();
+    loaded
+}
+
+#[test]
+fn skeletons_pass_the_suite_loader() {
+    for fixture in ["old_llmcompare.yaml", "em_questions.yaml"] {
+        let (result, suite) = run(fixture);
+        load_skeleton(&result, &suite, "ok").unwrap_or_else(|e| panic!("{fixture}: {e}"));
+    }
+    // A judge whose labels could not be read stays invalid until someone fills them in.
+    let (result, suite) = run("llmcomp_questions.yaml");
+    let e = load_skeleton(&result, &suite, "labels").unwrap_err();
+    assert!(e.contains("judges.animal"), "{e}");
+}
