@@ -5,11 +5,13 @@
 //! the judged samples into verdicts with the functions of [`stats`].
 
 pub mod chat;
+pub mod config;
 pub mod effect;
 pub mod import;
 pub mod judge;
 pub mod model;
 pub mod rng;
+pub mod serve;
 pub mod stats;
 pub mod store;
 pub mod suite;
