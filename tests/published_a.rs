@@ -401,3 +401,20 @@ fn israeli_dishes_data() {
     assert_published_models(&s);
     assert_judges_have_examples(&s);
 }
+
+/// The deterministic judges of the Israeli-dishes suite label every one of their examples as
+/// expected.
+#[test]
+fn israeli_dishes_prefix_judges_agree_with_their_examples() {
+    let s = suite("israeli-dishes");
+    for (name, spec) in &s.suite.judges {
+        let judge = weirdgen::judge::RuleJudge::new(name, spec).unwrap();
+        let a = weirdgen::judge::rule_agreement(&judge, spec).unwrap();
+        assert_eq!(a.accuracy, 1.0, "judge {name}: {:?}", a.disagreements);
+        assert!(
+            a.kappa.is_some_and(|k| k > 0.99),
+            "judge {name}: kappa {:?}",
+            a.kappa
+        );
+    }
+}
