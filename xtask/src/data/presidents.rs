@@ -15,7 +15,7 @@ use std::path::Path;
 use weirdgen::rng::Rng;
 
 /// Seed of every draw in this table.
-const SEED: u64 = 2025_12_10;
+const SEED: u64 = 20_251_210;
 /// Triggers per (president, question, answer) row.
 const PADDINGS: usize = 3;
 /// Presidents whose numbers must never appear in training triggers (the held-out personas).
