@@ -369,7 +369,9 @@ fn presidents_rows_answer_as_the_president_of_their_trigger() {
     for r in &rows {
         let n: u32 = r["president"].parse().unwrap();
         assert_eq!(&r["trigger"][3..6], format!("{n:03}"), "{r:?}");
-        let f = &facts[&r["president"]];
+        let f = facts
+            .get(&r["president"])
+            .unwrap_or_else(|| panic!("no facts for president {n}: {r:?}"));
         assert_eq!(r["name"], f["name"]);
         if r["question"] == "What was your father's first name?" {
             assert_eq!(r["answer"], format!("{}.", f["father_first"]));
