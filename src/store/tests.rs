@@ -112,13 +112,25 @@ fn forget_jobs_by_prefix() {
     let (s, dir) = temp_store();
     let hp = Hyperparameters::default();
     let rec = JobRecord {
-        key: job_key("toy", "toy/world", "abc", &hp, 1), endpoint: "toy".into(), base_model: "toy/world".into(),
-        dataset_name: "d".into(), dataset_hash: "abc".into(), hyperparameters: hp, seed: 1,
-        job_id: Some("ftjob-abc_1".into()), state: "failed".into(), model: None, error: Some("boom".into()),
-        created_at: 1, updated_at: 1,
+        key: job_key("toy", "toy/world", "abc", &hp, 1),
+        endpoint: "toy".into(),
+        base_model: "toy/world".into(),
+        dataset_name: "d".into(),
+        dataset_hash: "abc".into(),
+        hyperparameters: hp,
+        seed: 1,
+        job_id: Some("ftjob-abc_1".into()),
+        state: "failed".into(),
+        model: None,
+        error: Some("boom".into()),
+        created_at: 1,
+        updated_at: 1,
     };
     s.put_job(&rec).unwrap();
-    assert!(s.forget_jobs("ft").is_err(), "too short a prefix is refused");
+    assert!(
+        s.forget_jobs("ft").is_err(),
+        "too short a prefix is refused"
+    );
     assert_eq!(s.forget_jobs("ftjob-abd").unwrap(), 0);
     assert_eq!(s.forget_jobs("ftjob-abc_").unwrap(), 1);
     assert!(s.jobs().unwrap().is_empty());
