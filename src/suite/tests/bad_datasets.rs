@@ -243,7 +243,10 @@ fn empty_datasets_are_errors() {
         &e,
         "datasets.birds.file: the dataset is empty: it has no conversations",
     );
-    assert_yaml_diag(&e, "datasets.y: the dataset is empty: it has no rows");
+    assert_yaml_diag(
+        &e,
+        "datasets.y: the dataset is empty: it has no rows that pass `where`",
+    );
     assert_yaml_diag(&e, "datasets.c: the dataset is empty: it has no rows");
 }
 

@@ -91,3 +91,37 @@ fn every_documented_yaml_block_is_valid_yaml() {
         }
     }
 }
+
+/// Every property name of the schema (at any depth).
+fn property_names(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let Some(serde_json::Value::Object(props)) = m.get("properties") {
+                out.extend(props.keys().cloned());
+            }
+            for x in m.values() {
+                property_names(x, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| property_names(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_documentation_names_every_key() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/suite-format.md"))
+            .unwrap();
+    let mut keys = Vec::new();
+    property_names(&crate::suite::schema(), &mut keys);
+    keys.sort();
+    keys.dedup();
+    assert!(keys.len() > 60, "{keys:?}");
+    for k in keys {
+        assert!(
+            doc.contains(&format!("{k}:")) || doc.contains(&format!("`{k}`")),
+            "docs/suite-format.md does not document `{k}`"
+        );
+    }
+}
