@@ -5,10 +5,12 @@
 //! the judged samples into verdicts with the functions of [`stats`].
 
 pub mod chat;
+pub mod config;
 pub mod effect;
 pub mod judge;
 pub mod model;
 pub mod rng;
+pub mod serve;
 pub mod stats;
 pub mod store;
 pub mod suite;

@@ -8,6 +8,9 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("bench") => bench::run(args.get(1).map(String::as_str).unwrap_or("all")),
-        _ => bail!("usage: cargo xtask bench [{}|all]", bench::names().join("|")),
+        _ => bail!(
+            "usage: cargo xtask bench [{}|all]",
+            bench::names().join("|")
+        ),
     }
 }
