@@ -129,6 +129,21 @@ fn paths_stay_inside_the_suite_folder() {
 }
 
 #[test]
+fn a_path_relative_to_the_wrong_folder_gets_a_hint() {
+    let e = datasets(
+        "\n  birds: {file: t/birds.jsonl}",
+        &[(
+            "birds.jsonl",
+            br#"{"messages":[{"role":"assistant","content":"x"}]}"#,
+        )],
+    );
+    assert_yaml_diag(
+        &e,
+        "datasets.birds.file: file not found: suites/t/t/birds.jsonl (paths are relative to the suite's folder `suites/t/`: write `birds.jsonl`)",
+    );
+}
+
+#[test]
 fn a_missing_suite_folder_is_named() {
     let e = datasets("\n  birds: {file: birds.jsonl}", &[]);
     assert_yaml_diag(
