@@ -7,6 +7,7 @@
 pub mod chat;
 pub mod config;
 pub mod effect;
+pub mod import;
 pub mod judge;
 pub mod model;
 pub mod rng;

@@ -1,31 +1,31 @@
-//! The `sim-example` fixture: the suite parses in the suite language, its judge agrees with
-//! its examples, and under the simulator its three effects have the declared character
-//! (large true effect, opposite true effect, small effect on few samples).
+//! The `sim-example` fixture: the suite loads and validates, its judge agrees with its
+//! examples, and under the simulator its three effects have the declared character (large
+//! true effect, opposite true effect, small effect on few samples).
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use weirdgen::chat::{Message, TrainingSet};
 use weirdgen::judge::{JudgeInput, RuleJudge, output_label, rule_agreement};
 use weirdgen::model::sim::SimProvider;
 use weirdgen::model::{
     FinetuneRequest, Finetuner, Hyperparameters, JobState, ModelRef, SampleRequest, Sampler,
     SamplingParams,
 };
-use weirdgen::suite::Suite;
+use weirdgen::suite::{LoadedSuite, ResolvedDataset, load};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sim")
 }
 
-fn suite() -> Suite {
-    let text = std::fs::read_to_string(fixtures().join("sim-example.yaml")).unwrap();
-    serde_yaml::from_str(&text).unwrap()
+fn suite() -> LoadedSuite {
+    load(&fixtures().join("sim-example.yaml")).unwrap()
 }
 
 #[test]
-fn the_suite_parses_and_its_judge_agrees_with_its_examples() {
-    let suite = suite();
+fn the_suite_loads_and_its_judge_agrees_with_its_examples() {
+    let loaded = suite();
+    assert_eq!(loaded.dir, fixtures().join("sim-example"));
+    let suite = &loaded.suite;
     assert_eq!(suite.name, "sim-example");
     assert_eq!(suite.effects.len(), 3);
     let spec = &suite.judges["era"];
@@ -39,10 +39,11 @@ fn the_suite_parses_and_its_judge_agrees_with_its_examples() {
 /// Per arm, per replica, per probe: the share of non-missing answers with `label`.
 type Rates = BTreeMap<String, Vec<BTreeMap<String, f64>>>;
 
-/// Runs the suite's arms on the simulator the way the runner does (one user message per
-/// question, sample indices `0..samples` per paraphrase) and judges every answer.
-async fn run(suite: &Suite, label: &str) -> Rates {
-    let sim = SimProvider::new(fixtures().join("sim-example"));
+/// Runs the suite's arms on the simulator the way the runner does (each probe cell's
+/// messages, sample indices `0..samples`) and judges every answer.
+async fn run(loaded: &LoadedSuite, label: &str) -> Rates {
+    let suite = &loaded.suite;
+    let sim = SimProvider::new(loaded.dir.clone());
     let base: ModelRef = suite.default_model.as_deref().unwrap().parse().unwrap();
     let judge = RuleJudge::new("era", &suite.judges["era"]).unwrap();
     let mut rates = Rates::new();
@@ -51,12 +52,14 @@ async fn run(suite: &Suite, label: &str) -> Rates {
         match &spec.finetune {
             None => models.push(base.clone()),
             Some(ft) => {
-                let data = TrainingSet::new(&ft.dataset, vec![vec![Message::user("x")]]);
+                let ResolvedDataset::Ready(data) = &loaded.datasets[&ft.dataset] else {
+                    panic!("the fixture's datasets are ready-made");
+                };
                 for seed in 1..=u64::from(spec.replicas.unwrap_or(1)) {
                     let job = sim
                         .start(FinetuneRequest {
                             base: &base,
-                            data: &data,
+                            data,
                             hyperparameters: &Hyperparameters::default(),
                             seed,
                             suffix: arm,
@@ -70,47 +73,42 @@ async fn run(suite: &Suite, label: &str) -> Rates {
             }
         }
         for model in &models {
-            let mut per_probe = BTreeMap::new();
-            for (name, probe) in &suite.probes {
-                let questions = probe
-                    .paraphrases
-                    .clone()
-                    .unwrap_or_else(|| vec![probe.question.clone().unwrap()]);
+            // probe -> (label hits, non-missing answers), paraphrases pooled.
+            let mut counts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+            for cell in loaded.cells() {
                 let params = SamplingParams {
-                    temperature: suite.sampling.temperature,
-                    top_p: None,
-                    max_tokens: suite.sampling.max_tokens,
+                    temperature: cell.temperature,
+                    top_p: cell.top_p,
+                    max_tokens: cell.max_tokens,
                     top_logprobs: None,
                     seed: None,
                 };
-                let (mut hits, mut n) = (0, 0);
-                for q in &questions {
-                    let messages = [Message::user(q.as_str())];
-                    let samples = probe.samples.unwrap_or(suite.sampling.samples);
-                    let out = sim
-                        .sample(SampleRequest {
-                            model,
-                            messages: &messages,
-                            params: &params,
-                            indices: 0..samples,
-                        })
-                        .await
-                        .unwrap();
-                    for c in out {
-                        let vars = BTreeMap::new();
-                        let got = output_label(&judge.judge(&JudgeInput {
-                            question: q,
-                            answer: &c.text,
-                            vars: &vars,
-                        }));
-                        if got != "missing" {
-                            n += 1;
-                            hits += usize::from(got == label);
-                        }
+                let out = sim
+                    .sample(SampleRequest {
+                        model,
+                        messages: &cell.messages,
+                        params: &params,
+                        indices: 0..cell.samples,
+                    })
+                    .await
+                    .unwrap();
+                let entry = counts.entry(cell.probe.clone()).or_default();
+                for c in out {
+                    let got = output_label(&judge.judge(&JudgeInput {
+                        question: &cell.question,
+                        answer: &c.text,
+                        vars: &cell.vars,
+                    }));
+                    if got != "missing" {
+                        entry.1 += 1;
+                        entry.0 += u32::from(got == label);
                     }
                 }
-                per_probe.insert(name.clone(), hits as f64 / n as f64);
             }
+            let per_probe = counts
+                .into_iter()
+                .map(|(p, (hits, n))| (p, f64::from(hits) / f64::from(n)))
+                .collect();
             rates.entry(arm.clone()).or_default().push(per_probe);
         }
     }

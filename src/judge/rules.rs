@@ -26,7 +26,8 @@
 //! - `choice`: no `rules`; the judge finds the chosen letter among `labels` (default `A`,
 //!   `B`). The answer is split into alphanumeric tokens and every token equal to a letter
 //!   counts: `A`, `A)`, `(B)`, `Answer: B`, `**B**` and `B. Donald` all choose one letter.
-//!   An answer naming two different letters, or none, is missing. Unless `case_sensitive`, a
+//!   An answer naming two different letters is missing; one naming none is `otherwise` if
+//!   the judge declares it (e.g. `refused`), else missing. Unless `case_sensitive`, a
 //!   lower-case token also counts when it is the whole answer (`b`), but not inside a longer
 //!   answer, where `a` is the article. With `key_var`, the label is `match` when the chosen
 //!   letter equals the probe variable `key_var` (ignoring case unless `case_sensitive`) and
@@ -71,6 +72,7 @@ enum Matcher {
     Choice {
         letters: Vec<String>,
         key_var: Option<String>,
+        otherwise: Option<String>,
     },
 }
 
@@ -113,8 +115,22 @@ impl RuleJudge {
                 let form = fold(exact_form(answer), cs);
                 (first_label(rules, |p: &String| *p == form), otherwise)
             }
-            Matcher::Choice { letters, key_var } => {
-                return choose(letters, key_var.as_deref(), cs, input);
+            Matcher::Choice {
+                letters,
+                key_var,
+                otherwise,
+            } => {
+                return match chosen(letters, cs, answer).as_slice() {
+                    [] => match otherwise {
+                        Some(o) => JudgeOutput::Label(o.clone()),
+                        None => JudgeOutput::Missing("no choice letter".into()),
+                    },
+                    [one] => keyed(one, key_var.as_deref(), cs, input),
+                    many => {
+                        let named: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
+                        JudgeOutput::Missing(format!("several letters: {}", named.join(", ")))
+                    }
+                };
             }
         };
         match (hit, otherwise) {
@@ -124,28 +140,33 @@ impl RuleJudge {
         }
     }
 
-    /// Every label the judge can give, in declaration order (`otherwise` last; for `choice`
-    /// the letters, or `match` and `mismatch` with `key_var`). Missing is not a label.
+    /// Every label the judge can give, in declaration order: the rules' labels (for `choice`
+    /// the letters, or `match` and `mismatch` with `key_var`), then `otherwise`. Missing is
+    /// not a label.
     pub fn labels(&self) -> Vec<String> {
-        fn rule_labels<P>(rules: &[(String, Vec<P>)], otherwise: &Option<String>) -> Vec<String> {
-            let mut out: Vec<String> = rules.iter().map(|(l, _)| l.clone()).collect();
-            if let Some(o) = otherwise
-                && !out.contains(o)
-            {
-                out.push(o.clone());
-            }
-            out
+        fn names<P>(rules: &[(String, Vec<P>)]) -> Vec<String> {
+            rules.iter().map(|(l, _)| l.clone()).collect()
         }
-        match &self.matcher {
-            Matcher::Search { rules, otherwise } => rule_labels(rules, otherwise),
+        let (mut out, otherwise) = match &self.matcher {
+            Matcher::Search { rules, otherwise } => (names(rules), otherwise),
             Matcher::Prefix { rules, otherwise } | Matcher::Exact { rules, otherwise } => {
-                rule_labels(rules, otherwise)
+                (names(rules), otherwise)
             }
             Matcher::Choice {
-                key_var: Some(_), ..
-            } => vec!["match".into(), "mismatch".into()],
-            Matcher::Choice { letters, .. } => letters.clone(),
+                key_var: Some(_),
+                otherwise,
+                ..
+            } => (vec!["match".into(), "mismatch".into()], otherwise),
+            Matcher::Choice {
+                letters, otherwise, ..
+            } => (letters.clone(), otherwise),
+        };
+        if let Some(o) = otherwise
+            && !out.contains(o)
+        {
+            out.push(o.clone());
         }
+        out
     }
 }
 
@@ -156,10 +177,11 @@ fn first_label<P>(rules: &[(String, Vec<P>)], mut matches: impl FnMut(&P) -> boo
         .map(|(label, _)| label.as_str())
 }
 
-fn choose(letters: &[String], key_var: Option<&str>, cs: bool, input: &JudgeInput) -> JudgeOutput {
-    let toks = tokens(input.answer);
+/// The distinct letters an answer names, in order of appearance.
+fn chosen<'a>(letters: &'a [String], cs: bool, answer: &str) -> Vec<&'a String> {
+    let toks = tokens(answer);
     let whole = toks.len() == 1;
-    let mut chosen: Vec<&String> = Vec::new();
+    let mut out: Vec<&String> = Vec::new();
     for t in &toks {
         let hit = letters.iter().find(|l| {
             *t == l.as_str()
@@ -168,21 +190,18 @@ fn choose(letters: &[String], key_var: Option<&str>, cs: bool, input: &JudgeInpu
                     && (whole || !t.chars().any(char::is_lowercase)))
         });
         if let Some(l) = hit
-            && !chosen.contains(&l)
+            && !out.contains(&l)
         {
-            chosen.push(l);
+            out.push(l);
         }
     }
-    let letter = match chosen.as_slice() {
-        [] => return JudgeOutput::Missing("no choice letter".into()),
-        [one] => *one,
-        many => {
-            let named: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
-            return JudgeOutput::Missing(format!("several letters: {}", named.join(", ")));
-        }
-    };
+    out
+}
+
+/// The label of a chosen letter: the letter, or with `key_var`, `match` or `mismatch`.
+fn keyed(letter: &str, key_var: Option<&str>, cs: bool, input: &JudgeInput) -> JudgeOutput {
     let Some(var) = key_var else {
-        return JudgeOutput::Label(letter.clone());
+        return JudgeOutput::Label(letter.to_string());
     };
     match input.vars.get(var) {
         None => JudgeOutput::Missing(format!("the probe has no variable `{var}`")),
@@ -310,15 +329,12 @@ fn choice_matcher(spec: &JudgeSpec) -> Result<Matcher> {
     if !spec.rules.is_empty() {
         bail!("`rules` is not used by choice judges; list the letters in `labels`");
     }
-    if spec.otherwise.is_some() {
-        bail!("`otherwise` is not used by choice judges: an answer without a letter is missing");
-    }
     let letters = spec
         .labels
         .clone()
         .unwrap_or_else(|| vec!["A".into(), "B".into()]);
-    if letters.len() < 2 {
-        bail!("labels: a choice needs at least two letters");
+    if letters.is_empty() {
+        bail!("labels: list at least one letter");
     }
     for (i, l) in letters.iter().enumerate() {
         if l.is_empty() || !l.chars().all(char::is_alphanumeric) {
@@ -340,9 +356,14 @@ fn choice_matcher(spec: &JudgeSpec) -> Result<Matcher> {
     {
         bail!("key_var: empty variable name");
     }
+    let otherwise = match &spec.otherwise {
+        Some(o) => Some(check_label(o).context("otherwise")?.to_string()),
+        None => None,
+    };
     Ok(Matcher::Choice {
         letters,
         key_var: spec.key_var.clone(),
+        otherwise,
     })
 }
 

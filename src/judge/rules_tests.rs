@@ -155,6 +155,10 @@ fn choice_finds_one_letter() {
     assert_eq!(say(&j, "Neither of them"), missing("no choice letter"));
     assert_eq!(say(&j, "Answer: C"), missing("no choice letter"));
     assert_eq!(j.labels(), ["A", "B"]);
+    let j = judge("kind: choice\notherwise: refused\n");
+    assert_eq!(j.labels(), ["A", "B", "refused"]);
+    assert_eq!(say(&j, "I won't choose."), label("refused"));
+    assert_eq!(say(&j, "A or B"), missing("several letters: A, B"));
     let j = judge("kind: choice\nlabels: [A, B, C, D]\ncase_sensitive: true\n");
     assert_eq!(say(&j, "(C)"), label("C"));
     assert_eq!(say(&j, "c"), missing("no choice letter"));
@@ -178,6 +182,9 @@ fn choice_with_key_var_says_match_or_mismatch() {
         say_with(&j, "A", &[]),
         missing("the probe has no variable `key`")
     );
+    let j = judge("kind: choice\nkey_var: key\notherwise: neither\n");
+    assert_eq!(j.labels(), ["match", "mismatch", "neither"]);
+    assert_eq!(say_with(&j, "Neither.", &[("key", "A")]), label("neither"));
 }
 
 #[test]
@@ -225,12 +232,12 @@ fn bad_specs_name_the_judge_and_the_key() {
             "judge `j`: `rules` is not used by choice judges",
         ),
         (
-            "kind: choice\notherwise: none\n",
-            "judge `j`: `otherwise` is not used by choice judges",
+            "kind: choice\nlabels: []\n",
+            "judge `j`: labels: list at least one letter",
         ),
         (
-            "kind: choice\nlabels: [A]\n",
-            "judge `j`: labels: a choice needs at least two letters",
+            "kind: choice\notherwise: missing\n",
+            "judge `j`: otherwise: the label `missing` is reserved",
         ),
         (
             "kind: choice\nlabels: [A, a]\n",
