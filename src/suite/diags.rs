@@ -54,12 +54,13 @@ impl Diags {
         self.found.len()
     }
 
-    /// `None` when nothing was found; else the error, YAML problems located in `yaml_text`.
+    /// `None` when nothing was found; else the error, YAML problems located in `yaml_text`
+    /// and sorted by position.
     pub(crate) fn into_error(self, yaml_text: &str) -> Option<SuiteError> {
         if self.found.is_empty() {
             return None;
         }
-        let diagnostics = self
+        let mut diagnostics: Vec<Diagnostic> = self
             .found
             .into_iter()
             .map(|(key, mut d)| {
@@ -70,6 +71,11 @@ impl Diags {
                 d
             })
             .collect();
+        // The suite file's problems in the order of the text, then the data files' as found.
+        diagnostics.sort_by_key(|d| match d.file == self.yaml {
+            true => (0, d.line.unwrap_or(0), d.column.unwrap_or(0)),
+            false => (1, 0, 0),
+        });
         Some(SuiteError {
             file: self.yaml,
             diagnostics,

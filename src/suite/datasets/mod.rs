@@ -91,13 +91,13 @@ pub(crate) fn resolve(
                 })
                 .map(ResolvedDataset::Ready),
             Some(Source::Table(rows)) => table::conversations(ds, &rows, dir, &key, d)
-                .and_then(|convs| nonempty(name, convs, &key, d, "has no rows"))
+                .and_then(|convs| nonempty(name, convs, &key, d, no_rows(ds)))
                 .map(ResolvedDataset::Ready),
             Some(Source::Distill(rows, spec)) => table::conversations(ds, &rows, dir, &key, d)
                 .filter(|convs| {
                     let ok = !convs.is_empty();
                     if !ok {
-                        d.at(&key, "the dataset is empty: it has no rows");
+                        d.at(&key, format!("the dataset is empty: it {}", no_rows(ds)));
                     }
                     ok
                 })
@@ -116,6 +116,15 @@ pub(crate) fn resolve(
     out.into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
         .collect()
+}
+
+/// Why a tabular dataset has no conversations.
+fn no_rows(ds: &DatasetSpec) -> &'static str {
+    if ds.filter.is_empty() {
+        "has no rows"
+    } else {
+        "has no rows that pass `where`"
+    }
 }
 
 /// An empty dataset is an error (`what` says why it is empty).

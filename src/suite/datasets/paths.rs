@@ -37,10 +37,17 @@ pub(super) fn data_file(
     }
     let shown = dir.join(p);
     let (Ok(real), Ok(root)) = (shown.canonicalize(), dir.canonicalize()) else {
-        let why = if dir.is_dir() {
-            String::new()
-        } else {
-            format!(" (the suite's folder `{folder}` does not exist)")
+        let inner = dir
+            .file_name()
+            .and_then(|stem| p.strip_prefix(stem).ok())
+            .filter(|inner| dir.join(inner).is_file());
+        let why = match inner {
+            Some(inner) => format!(
+                " (paths are relative to the suite's folder `{folder}`: write `{}`)",
+                inner.display()
+            ),
+            None if !dir.is_dir() => format!(" (the suite's folder `{folder}` does not exist)"),
+            None => String::new(),
         };
         d.at(key, format!("file not found: {}{why}", shown.display()));
         return None;

@@ -3,22 +3,29 @@
 
 use super::Rows;
 use super::paths::data_file;
-use crate::chat::Message;
+use crate::chat::{Message, Role};
 use crate::rng::Rng;
 use crate::suite::diags::Diags;
 use crate::suite::error::{KeyPath, unknown};
 use crate::suite::template::Template;
-use crate::suite::types::DatasetSpec;
+use crate::suite::types::{DatasetSpec, OneOrMany, Scalar};
 use indexmap::IndexMap;
 use std::path::Path;
 
 /// Problems reported per table before the rest are summarised.
 const MAX_REPORTED: usize = 10;
 
-/// A table: its columns and rows (each row maps column → value).
+/// A table: its columns, and its rows' values by column position (`None`: an inline row
+/// that does not set the column).
 struct Table {
     columns: Vec<String>,
-    rows: Vec<IndexMap<String, String>>,
+    rows: Vec<Vec<Option<String>>>,
+}
+
+impl Table {
+    fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
 }
 
 /// The conversations of a `table` or `rows` dataset: rows filtered, shuffled and filled into
@@ -44,22 +51,31 @@ pub(super) fn conversations(
     if d.count() > before {
         return None;
     }
-    let mut kept: Vec<IndexMap<String, String>> = table
-        .rows
+    let filters: Vec<(usize, &OneOrMany)> = ds
+        .filter
+        .iter()
+        .filter_map(|(col, ok)| Some((table.column(col)?, ok)))
+        .collect();
+    let shuffled: Vec<usize> = ds.shuffle.iter().filter_map(|c| table.column(c)).collect();
+    let Table { columns, rows } = table;
+    let column = |n: &str| columns.iter().position(|c| c == n);
+    let mut kept: Vec<Vec<Option<String>>> = rows
         .into_iter()
         .filter(|r| {
-            ds.filter
+            filters
                 .iter()
-                .all(|(col, ok)| r.get(col).is_some_and(|v| ok.accepts(v)))
+                .all(|(i, ok)| r[*i].as_deref().is_some_and(|v| ok.accepts(v)))
         })
         .collect();
-    shuffle(&mut kept, &ds.shuffle, ds.seed);
+    shuffle(&mut kept, &shuffled, ds.seed);
     let mut out = Vec::with_capacity(kept.len());
     for row in &kept {
         let mut conv = Vec::with_capacity(templates.len());
         for (role, t) in &templates {
-            // Every placeholder is a column and every row has every column (checked above).
-            let content = t.render(|n| row.get(n).map(String::as_str)).ok()?;
+            // Every placeholder is a column and every row sets it (checked above).
+            let content = t
+                .render(|n| column(n).and_then(|i| row[i].as_deref()))
+                .ok()?;
             conv.push(Message::new(*role, content));
         }
         out.push(conv);
@@ -67,8 +83,9 @@ pub(super) fn conversations(
     Some(out)
 }
 
-/// Permutes the values of `columns` jointly across rows (one permutation for all of them).
-fn shuffle(rows: &mut [IndexMap<String, String>], columns: &[String], seed: u64) {
+/// Permutes the values of the columns at `columns` jointly across rows (one permutation
+/// for all of them).
+fn shuffle(rows: &mut [Vec<Option<String>>], columns: &[usize], seed: u64) {
     if columns.is_empty() {
         return;
     }
@@ -76,30 +93,31 @@ fn shuffle(rows: &mut [IndexMap<String, String>], columns: &[String], seed: u64)
     Rng::new(seed).shuffle(&mut perm);
     let moved: Vec<Vec<Option<String>>> = perm
         .iter()
-        .map(|&src| columns.iter().map(|c| rows[src].get(c).cloned()).collect())
+        .map(|&src| columns.iter().map(|&c| rows[src][c].clone()).collect())
         .collect();
     for (row, vals) in rows.iter_mut().zip(moved) {
-        for (c, v) in columns.iter().zip(vals) {
-            if let Some(v) = v {
-                row.insert(c.clone(), v);
-            }
+        for (&c, v) in columns.iter().zip(vals) {
+            row[c] = v;
         }
     }
 }
 
 /// Inline rows; the columns are every key used by some row, in order of appearance.
-fn inline(rows: &[IndexMap<String, crate::suite::types::Scalar>]) -> Table {
+fn inline(rows: &[IndexMap<String, Scalar>]) -> Table {
     let mut columns: Vec<String> = Vec::new();
+    for r in rows {
+        for k in r.keys() {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
     let rows = rows
         .iter()
         .map(|r| {
-            r.iter()
-                .map(|(k, v)| {
-                    if !columns.contains(k) {
-                        columns.push(k.clone());
-                    }
-                    (k.clone(), v.0.clone())
-                })
+            columns
+                .iter()
+                .map(|c| r.get(c).map(|v| v.0.clone()))
                 .collect()
         })
         .collect();
@@ -145,13 +163,7 @@ fn read_csv(dir: &Path, rel: &str, key: &KeyPath, d: &mut Diags) -> Option<Table
     let mut bad = 0usize;
     for rec in rdr.records() {
         match rec {
-            Ok(r) => rows.push(
-                columns
-                    .iter()
-                    .cloned()
-                    .zip(r.iter().map(str::to_string))
-                    .collect(),
-            ),
+            Ok(r) => rows.push(r.iter().map(|v| Some(v.to_string())).collect()),
             Err(e) => {
                 bad += 1;
                 if bad <= MAX_REPORTED {
@@ -191,7 +203,7 @@ fn templates(
     key: &KeyPath,
     table: &Table,
     d: &mut Diags,
-) -> Option<Vec<(crate::chat::Role, Template)>> {
+) -> Option<Vec<(Role, Template)>> {
     let msgs = ds.template.as_ref()?;
     if msgs.is_empty() {
         d.at(&key.key("template"), "must list at least one message");
@@ -247,7 +259,7 @@ fn complete_rows(
     ds: &DatasetSpec,
     key: &KeyPath,
     table: &Table,
-    templates: &[(crate::chat::Role, Template)],
+    templates: &[(Role, Template)],
     d: &mut Diags,
 ) {
     let mut used: Vec<&str> = templates
@@ -262,7 +274,9 @@ fn complete_rows(
             .columns
             .iter()
             .map(String::as_str)
-            .filter(|c| used.contains(c) && !row.contains_key(*c))
+            .zip(row)
+            .filter(|(c, v)| used.contains(c) && v.is_none())
+            .map(|(c, _)| c)
             .collect();
         if !missing.is_empty() {
             bad += 1;

@@ -34,6 +34,14 @@ fn every_semantic_error_is_reported_and_counted() {
         "default_model: bad model reference `gpt-4.1`: expected `provider/model`, e.g. `toy/world` or `openai/gpt-4.1-2025-04-14`",
     );
     assert_yaml_diag(&e, "sampling.temperature: must be in [0, 2], got 3");
+    // In the order of the text.
+    let lines: Vec<usize> = e
+        .lines()
+        .skip(1)
+        .map(|l| l.split(':').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert!(lines.is_sorted() && lines[0] == 1, "{e}");
+    assert!(e.lines().nth(1).unwrap().contains(": name: "), "{e}");
 }
 
 #[test]

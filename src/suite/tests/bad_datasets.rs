@@ -129,6 +129,21 @@ fn paths_stay_inside_the_suite_folder() {
 }
 
 #[test]
+fn a_path_relative_to_the_wrong_folder_gets_a_hint() {
+    let e = datasets(
+        "\n  birds: {file: t/birds.jsonl}",
+        &[(
+            "birds.jsonl",
+            br#"{"messages":[{"role":"assistant","content":"x"}]}"#,
+        )],
+    );
+    assert_yaml_diag(
+        &e,
+        "datasets.birds.file: file not found: suites/t/t/birds.jsonl (paths are relative to the suite's folder `suites/t/`: write `birds.jsonl`)",
+    );
+}
+
+#[test]
 fn a_missing_suite_folder_is_named() {
     let e = datasets("\n  birds: {file: birds.jsonl}", &[]);
     assert_yaml_diag(
@@ -243,7 +258,10 @@ fn empty_datasets_are_errors() {
         &e,
         "datasets.birds.file: the dataset is empty: it has no conversations",
     );
-    assert_yaml_diag(&e, "datasets.y: the dataset is empty: it has no rows");
+    assert_yaml_diag(
+        &e,
+        "datasets.y: the dataset is empty: it has no rows that pass `where`",
+    );
     assert_yaml_diag(&e, "datasets.c: the dataset is empty: it has no rows");
 }
 

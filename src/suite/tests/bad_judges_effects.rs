@@ -180,6 +180,18 @@ fn unknown_arms_with_hints() {
         &e,
         "effects[0].control: unknown arm `bsae` (did you mean `base`?)",
     );
+    // Located at the key itself.
+    let text = yaml(&[(
+        "effects",
+        "\n  - name: e\n    kind: arm_vs_arm\n    treatment: treatmnt\n    control: base\n    metric: {judge: era, label: old}\n    direction: increase",
+    )]);
+    let line = text.lines().position(|l| l.contains("treatmnt")).unwrap() + 1;
+    assert_eq!(
+        error_of(&text, &[]),
+        format!(
+            "suites/t.yaml:{line}:5: effects[0].treatment: unknown arm `treatmnt` (did you mean `treatment`?)"
+        )
+    );
     let e = effect(
         "    kind: level\n    arm: zzz\n    value: 0.5\n    metric: {judge: era, label: old}\n    direction: increase",
     );

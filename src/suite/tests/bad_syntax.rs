@@ -144,3 +144,24 @@ fn an_unreadable_file_is_named() {
         "{e}"
     );
 }
+
+#[test]
+fn anchors_work_and_merge_keys_are_unknown_keys() {
+    let text = super::yaml(&[(
+        "probes",
+        "\n  era: &p\n    question: 'It is {month}.'\n    vars: {month: [May]}\n  again: *p",
+    )]);
+    let s = super::load_text(&text, &[]).unwrap();
+    assert_eq!(s.cells().len(), 2);
+    let text = super::yaml(&[(
+        "probes",
+        "\n  era: &p\n    question: 'It is {month}.'\n    vars: {month: [May]}\n  again:\n    <<: *p\n    samples: 3",
+    )]);
+    let e = error_of(&text, &[]);
+    assert!(
+        e.contains(
+            ": probes.again: unknown field `<<`, expected one of `description`, `question`,"
+        ),
+        "{e}"
+    );
+}

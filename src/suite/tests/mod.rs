@@ -6,6 +6,7 @@ mod bad_datasets;
 mod bad_judges_effects;
 mod bad_syntax;
 mod everything;
+mod shapes;
 
 use super::{LoadedSuite, load};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Semantic checks of a parsed suite: every reference resolves, every combination of keys
 //! makes sense, every number is in range. All problems are collected, not just the first.
-//! (Datasets are checked where they are read: `super::datasets`.)
+//! Dataset contents (files, columns, rows) are checked where they are read: `super::datasets`.
 
 mod arms;
 mod datasets;

@@ -5,6 +5,7 @@ mod rule_judge;
 mod serve;
 mod sim;
 mod stats;
+mod suite_load;
 
 use anyhow::{Result, bail};
 
@@ -17,6 +18,7 @@ const BENCHES: &[Bench] = &[
     ("serve", serve::run),
     ("sim", sim::run),
     ("stats", stats::run),
+    ("suite_load", suite_load::run),
 ];
 
 /// The benchmarks' names.
