@@ -5,6 +5,7 @@
 //! suite's `examples`; [`definition_hash`] keys cached judgments.
 
 mod agreement;
+mod build;
 mod definition;
 mod rules;
 #[cfg(test)]
@@ -15,6 +16,7 @@ pub use agreement::{
     Agreement, DEFAULT_TOLERANCE, Disagreement, agreement, example_vars, examples_agreement,
     output_label, rule_agreement,
 };
+pub use build::{Judge, is_llm};
 pub use definition::definition_hash;
 pub use rules::{MISSING, RuleJudge};
 

@@ -5,6 +5,7 @@ pub mod command;
 pub mod openai;
 pub(crate) mod redact;
 mod reference;
+pub mod registry;
 pub mod sim;
 pub mod toy;
 

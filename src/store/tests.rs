@@ -77,7 +77,7 @@ fn jobs_round_trip_and_update() {
 #[test]
 fn judgments_and_runs_round_trip() {
     let (s, dir) = temp_store();
-    let k = judgment_key("j", "q", "a");
+    let k = judgment_key("j", "q", &Default::default(), "a");
     s.put_judgment(
         &k,
         "era",

@@ -13,6 +13,7 @@
 //! ```yaml
 //! replica_sd: 0.4        # SD of fine-tuned replicas' logit shifts (default 0: no spread)
 //! finetune_polls: 2      # status polls a fine-tune stays `running` (default 0)
+//! latency_ms: 20         # simulated latency of each sampling request (default 0)
 //! models:
 //!   base:                # required: the base model, and what unlisted fine-tunes follow
 //!     default: {"The smartphone.": 0.98, "The telegraph.": 0.02}
@@ -264,6 +265,9 @@ impl Sampler for SimProvider {
         let (dist, source) = spec
             .resolve(dataset, question)
             .with_context(|| format!("`{}`", req.model))?;
+        if spec.latency_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(spec.latency_ms)).await;
+        }
         let probs = match &target.finetune {
             Some((d, seed)) if spec.replica_sd > 0.0 => {
                 let mut rng = match source {

@@ -17,6 +17,8 @@ struct SpecFile {
     replica_sd: f64,
     #[serde(default)]
     finetune_polls: u32,
+    #[serde(default)]
+    latency_ms: u64,
     models: IndexMap<String, ModelFile>,
 }
 
@@ -44,6 +46,8 @@ pub(crate) struct SimSpec {
     pub replica_sd: f64,
     /// How many status polls a fine-tune stays `running` before it succeeds.
     pub finetune_polls: u32,
+    /// Simulated latency of every sampling request, like a remote provider's.
+    pub latency_ms: u64,
     models: IndexMap<String, SimModel>,
 }
 
@@ -148,6 +152,7 @@ fn validate(raw: SpecFile) -> Result<SimSpec> {
     Ok(SimSpec {
         replica_sd: raw.replica_sd,
         finetune_polls: raw.finetune_polls,
+        latency_ms: raw.latency_ms,
         models,
     })
 }
