@@ -132,7 +132,7 @@ fn add_bias(x: &[f32], b: &[f32]) -> Vec<f32> {
 
 impl Attention {
     fn dims(&self, width: usize, elems: usize) -> CResult<(usize, usize)> {
-        if width % (3 * self.heads) != 0 || elems != self.batch * self.seq * width {
+        if !width.is_multiple_of(3 * self.heads) || elems != self.batch * self.seq * width {
             return Err(err(
                 "toy attention: input shape does not match batch, sequence and heads",
             ));
