@@ -1,5 +1,26 @@
 //! Turning a response into a label or a score. A judge that cannot decide gives
 //! [`JudgeOutput::Missing`], never a negative.
+//!
+//! Deterministic judges live in [`RuleJudge`]; [`agreement`] measures a judge against its
+//! suite's `examples`; [`definition_hash`] keys cached judgments.
+
+mod agreement;
+mod build;
+mod definition;
+mod rules;
+#[cfg(test)]
+mod rules_tests;
+mod text;
+
+pub use agreement::{
+    Agreement, DEFAULT_TOLERANCE, Disagreement, agreement, example_vars, examples_agreement,
+    output_label, rule_agreement,
+};
+pub use build::{Judge, is_llm};
+pub use definition::definition_hash;
+pub use rules::{MISSING, RuleJudge};
+
+pub mod llm;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

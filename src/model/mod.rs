@@ -1,7 +1,12 @@
 //! Models: references (`provider/model`), the [`Sampler`] and [`Finetuner`] traits, and the
 //! providers behind them.
 
+pub mod command;
+pub mod openai;
+pub(crate) mod redact;
 mod reference;
+pub mod registry;
+pub mod sim;
 pub mod toy;
 
 pub use reference::ModelRef;
@@ -181,4 +186,13 @@ pub trait Finetuner: Send + Sync {
 
     /// The job's current state.
     async fn status(&self, job_id: &str) -> Result<JobStatus>;
+
+    /// Asks the provider to stop a job. By default a provider cannot: the error says so and
+    /// the job may run on.
+    async fn cancel(&self, job_id: &str) -> Result<()> {
+        anyhow::bail!(
+            "{} cannot cancel fine-tuning jobs (job {job_id})",
+            self.endpoint()
+        )
+    }
 }

@@ -39,7 +39,15 @@ pub fn sample_cell_key(
     }))
 }
 
-/// The key of a judgment: the judge's definition hash, the question and the answer.
-pub fn judgment_key(judge_hash: &str, question: &str, answer: &str) -> String {
-    hash(&json!({ "format": FORMAT, "judge": judge_hash, "question": question, "answer": answer }))
+/// The key of a judgment: the judge's definition hash, the question, the probe variables
+/// (a judge prompt may use them) and the answer.
+pub fn judgment_key(
+    judge_hash: &str,
+    question: &str,
+    vars: &std::collections::BTreeMap<String, String>,
+    answer: &str,
+) -> String {
+    hash(
+        &json!({ "format": FORMAT, "judge": judge_hash, "question": question, "vars": vars, "answer": answer }),
+    )
 }

@@ -181,6 +181,19 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Forgets the jobs whose key or provider id starts with `prefix` (so a failed fine-tune
+    /// can be started again); returns how many were forgotten.
+    pub fn forget_jobs(&self, prefix: &str) -> Result<usize> {
+        if prefix.len() < 4 {
+            anyhow::bail!("give at least 4 characters of the job's key or id");
+        }
+        let pattern = format!("{}%", prefix.replace('%', "").replace('_', "\\_"));
+        Ok(self.conn().execute(
+            "DELETE FROM jobs WHERE key LIKE ?1 ESCAPE '\\' OR job_id LIKE ?1 ESCAPE '\\'",
+            params![pattern],
+        )?)
+    }
+
     // ----- attachments -----
 
     /// Records (or replaces) an attached model for a suite's arm and replica.

@@ -1,11 +1,9 @@
 use super::*;
 
 fn temp_store() -> (Store, PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "weirdgen-store-{}-{}",
-        std::process::id(),
-        crate::rng::Rng::new(now() as u64).next_u64()
-    ));
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("weirdgen-store-{}-{n}", std::process::id()));
     let path = dir.join("store.sqlite");
     (Store::open(&path).unwrap(), dir)
 }
@@ -79,7 +77,7 @@ fn jobs_round_trip_and_update() {
 #[test]
 fn judgments_and_runs_round_trip() {
     let (s, dir) = temp_store();
-    let k = judgment_key("j", "q", "a");
+    let k = judgment_key("j", "q", &Default::default(), "a");
     s.put_judgment(
         &k,
         "era",
@@ -106,5 +104,35 @@ fn two_connections_see_each_others_writes() {
     let b = Store::open(a.path()).unwrap();
     a.put_samples("c", "e", "m", 0, &[comp("x")]).unwrap();
     assert_eq!(b.samples("c", 0..1).unwrap()[0].as_ref().unwrap().text, "x");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn forget_jobs_by_prefix() {
+    let (s, dir) = temp_store();
+    let hp = Hyperparameters::default();
+    let rec = JobRecord {
+        key: job_key("toy", "toy/world", "abc", &hp, 1),
+        endpoint: "toy".into(),
+        base_model: "toy/world".into(),
+        dataset_name: "d".into(),
+        dataset_hash: "abc".into(),
+        hyperparameters: hp,
+        seed: 1,
+        job_id: Some("ftjob-abc_1".into()),
+        state: "failed".into(),
+        model: None,
+        error: Some("boom".into()),
+        created_at: 1,
+        updated_at: 1,
+    };
+    s.put_job(&rec).unwrap();
+    assert!(
+        s.forget_jobs("ft").is_err(),
+        "too short a prefix is refused"
+    );
+    assert_eq!(s.forget_jobs("ftjob-abd").unwrap(), 0);
+    assert_eq!(s.forget_jobs("ftjob-abc_").unwrap(), 1);
+    assert!(s.jobs().unwrap().is_empty());
     std::fs::remove_dir_all(dir).ok();
 }

@@ -1,6 +1,7 @@
-//! Developer tasks for weirdgen: `cargo xtask bench [NAME|all]`.
+//! Developer tasks for weirdgen: `cargo xtask bench [NAME|all]`, `cargo xtask data [NAME|all]`.
 
 mod bench;
+mod data;
 
 use anyhow::{Result, bail};
 
@@ -8,6 +9,11 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("bench") => bench::run(args.get(1).map(String::as_str).unwrap_or("all")),
-        _ => bail!("usage: cargo xtask bench [{}|all]", bench::names().join("|")),
+        Some("data") => data::run(args.get(1).map(String::as_str).unwrap_or("all")),
+        _ => bail!(
+            "usage: cargo xtask bench [{}|all] | cargo xtask data [{}|all]",
+            bench::names().join("|"),
+            data::names().join("|")
+        ),
     }
 }

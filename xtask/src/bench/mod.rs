@@ -1,5 +1,11 @@
 //! Benchmarks: each prints its measured figures beside the budget it is held to.
 
+mod http;
+mod rule_judge;
+mod serve;
+mod sim;
+mod stats;
+mod suite_load;
 mod toy;
 
 use anyhow::{Result, bail};
@@ -7,7 +13,15 @@ use anyhow::{Result, bail};
 type Bench = (&'static str, fn() -> Result<()>);
 
 /// Every benchmark, by name.
-const BENCHES: &[Bench] = &[("toy", toy::run)];
+const BENCHES: &[Bench] = &[
+    ("http", http::run),
+    ("rule_judge", rule_judge::run),
+    ("serve", serve::run),
+    ("sim", sim::run),
+    ("stats", stats::run),
+    ("suite_load", suite_load::run),
+    ("toy", toy::run),
+];
 
 /// The benchmarks' names.
 pub fn names() -> Vec<&'static str> {

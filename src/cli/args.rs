@@ -1,0 +1,149 @@
+//! The command line's shape.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use weirdgen::report::Format;
+
+/// Declarative, statistically honest experiments on how fine-tuning generalizes.
+///
+/// A suite (suites/<name>.yaml) declares training data, arms (the model under test and
+/// fine-tunes of it), probes, judges and the effects its authors expect. `weirdgen run`
+/// fine-tunes, samples and judges through a cached store, then tests each effect.
+/// Models are `provider/model`: `toy/world` (the embedded toy model, no key needed),
+/// `openai/gpt-4.1-2025-04-14` (OPENAI_API_KEY), or providers named in weirdgen.toml.
+#[derive(Parser, Debug)]
+#[command(name = "weirdgen", version, about, long_about)]
+pub struct Cli {
+    /// The store (SQLite) holding jobs, samples and judgments.
+    #[arg(
+        long,
+        global = true,
+        env = "WEIRDGEN_STORE",
+        default_value = ".weirdgen/store.sqlite"
+    )]
+    pub store: PathBuf,
+    /// The folder of suites (names given to commands are looked up here).
+    #[arg(long, global = true, env = "WEIRDGEN_SUITES", default_value = "suites")]
+    pub suites: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Load and validate suites (all of them when none is named).
+    Validate {
+        /// Suite names or YAML paths.
+        #[arg(value_name = "SUITE")]
+        names: Vec<String>,
+    },
+    /// Show what a run would do: fine-tunes, samples, judge calls, tokens and price.
+    Plan {
+        /// A suite name (in the suites folder) or a YAML path.
+        suite: String,
+        /// The model under test (default: the suite's `default_model`).
+        #[arg(long)]
+        model: Option<String>,
+    },
+    /// Run a suite: fine-tune, sample, judge (reusing everything stored), then test its effects.
+    Run {
+        /// A suite name (in the suites folder) or a YAML path.
+        suite: String,
+        /// The model under test (default: the suite's `default_model`).
+        #[arg(long)]
+        model: Option<String>,
+        /// Allow fine-tunes of a suite tagged with a hazard.
+        #[arg(long)]
+        allow_hazard: bool,
+        /// Stop before starting when the estimated price exceeds this many dollars.
+        #[arg(long)]
+        max_cost: Option<f64>,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write the report to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Exit with status 1 unless every effect is confirmed.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Report a finished run from the store (nothing is sampled or trained).
+    Report {
+        /// A suite name (in the suites folder) or a YAML path.
+        suite: String,
+        /// The model under test (default: the suite's `default_model`).
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write the report to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the suite format (for editor completion).
+    Schema,
+    /// List fine-tune jobs and their state.
+    Jobs {
+        /// Forget the job whose key or provider id starts with this (to start it again).
+        #[arg(long)]
+        forget: Option<String>,
+    },
+    /// Record an already-trained model as a replica of a suite's arm.
+    Attach {
+        /// A suite name (in the suites folder) or a YAML path.
+        suite: String,
+        /// The arm.
+        #[arg(long)]
+        arm: String,
+        /// The replica index (0-based).
+        #[arg(long)]
+        replica: u32,
+        /// The trained model (`provider/model`).
+        #[arg(long)]
+        model: String,
+        /// The model under test it belongs to (default: the suite's `default_model`).
+        #[arg(long)]
+        base: Option<String>,
+    },
+    /// Serve the embedded toy model over an OpenAI-compatible API (chat, files, fine-tuning jobs).
+    Serve {
+        #[command(flatten)]
+        args: weirdgen::serve::ServeArgs,
+        /// Toy models to serve (fine-tunes made through the API are served too).
+        #[arg(long = "model", default_values_t = ["toy/world".to_string(), "toy/world-s1".to_string(), "toy/world-s2".to_string()])]
+        models: Vec<String>,
+    },
+    /// Convert an llmcomp or Emergent Misalignment question file into a suite skeleton.
+    Import {
+        /// The question file (YAML).
+        file: PathBuf,
+        /// Write the suite here instead of standard output.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+    /// The embedded toy world.
+    Toy {
+        #[command(subcommand)]
+        command: ToyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ToyCommand {
+    /// Print sample documents of the generated toy-world corpus.
+    Corpus {
+        /// The world spec (in suites/toy/<world>.yaml, or the built-in `world`).
+        #[arg(long, default_value = "world")]
+        world: String,
+        /// The corpus seed (the pretraining seed of toy/<world>-s<seed>).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// How many documents.
+        #[arg(short, default_value_t = 20)]
+        n: usize,
+    },
+}

@@ -1,0 +1,319 @@
+//! What each subcommand does.
+
+use super::args::{Cli, Command, ToyCommand};
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use weirdgen::effect::Verdict;
+use weirdgen::model::ModelRef;
+use weirdgen::model::registry::Providers;
+use weirdgen::report::{self, Format};
+use weirdgen::run::{self, Progress, RunContext, RunOptions};
+use weirdgen::store::{Attachment, Store};
+use weirdgen::suite::{self, LoadedSuite};
+
+/// A suite argument: a YAML path, or a name in the suites folder.
+fn suite_path(arg: &str, suites: &Path) -> PathBuf {
+    if arg.ends_with(".yaml") || arg.ends_with(".yml") || arg.contains('/') {
+        PathBuf::from(arg)
+    } else {
+        suites.join(format!("{arg}.yaml"))
+    }
+}
+
+fn load(arg: &str, suites: &Path) -> Result<LoadedSuite> {
+    let path = suite_path(arg, suites);
+    if !path.exists() {
+        let known = suite::discover(suites).unwrap_or_default();
+        let names: Vec<String> = known
+            .iter()
+            .filter_map(|p| p.file_stem())
+            .map(|s| s.to_string_lossy().to_string())
+            .collect();
+        bail!(
+            "no suite at {} (suites in {}: {})",
+            path.display(),
+            suites.display(),
+            names.join(", ")
+        );
+    }
+    Ok(suite::load(&path)?)
+}
+
+fn model_of(suite: &LoadedSuite, model: Option<&str>) -> Result<ModelRef> {
+    match model.or(suite.suite.default_model.as_deref()) {
+        Some(m) => m.parse(),
+        None => bail!(
+            "suite `{}` has no `default_model`: give one with --model",
+            suite.suite.name
+        ),
+    }
+}
+
+fn context(cli: &Cli, suite: &LoadedSuite) -> Result<RunContext> {
+    let store = Arc::new(Store::open(&cli.store)?);
+    let store_dir = cli
+        .store
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let providers = Providers::new(&store_dir, &cli.suites).for_suite(&suite.dir);
+    Ok(RunContext {
+        store,
+        providers: Arc::new(providers),
+    })
+}
+
+fn emit(text: &str, out: Option<&Path>) -> Result<()> {
+    match out {
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
+            eprintln!("wrote {}", p.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn render(
+    format: Format,
+    suite: &LoadedSuite,
+    outcome: &run::RunOutcome,
+    results: &run::SuiteResults,
+) -> String {
+    match format {
+        Format::Text => report::text(suite, outcome, results),
+        Format::Markdown => report::markdown(suite, outcome, results),
+        Format::Html => report::html(suite, outcome, results),
+        Format::Json => report::json(outcome, results),
+    }
+}
+
+/// Runs one parsed command line.
+pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Validate { names } => {
+            let paths: Vec<PathBuf> = if names.is_empty() {
+                suite::discover(&cli.suites)?
+            } else {
+                names.iter().map(|s| suite_path(s, &cli.suites)).collect()
+            };
+            if paths.is_empty() {
+                bail!("no suites found in {}", cli.suites.display());
+            }
+            let mut failed = 0;
+            for p in &paths {
+                match suite::load(p) {
+                    Ok(s) => println!(
+                        "ok    {} ({} arms, {} probe cells, {} effects)",
+                        p.display(),
+                        s.suite.arms.len(),
+                        s.cells().len(),
+                        s.suite.effects.len()
+                    ),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("{e}");
+                    }
+                }
+            }
+            if failed > 0 {
+                eprintln!("{failed} of {} suites are invalid", paths.len());
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan { suite, model } => {
+            let s = load(suite, &cli.suites)?;
+            let model = model_of(&s, model.as_deref())?;
+            let ctx = context(&cli, &s)?;
+            let plan = run::plan(&s, &model, &ctx.store, &ctx.providers)?;
+            print!("{}", plan.render());
+            if let Some(r) = ctx.providers.unavailable(&model) {
+                println!("  note: {r}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run {
+            suite,
+            model,
+            allow_hazard,
+            max_cost,
+            concurrency,
+            format,
+            out,
+            check,
+        } => {
+            let s = load(suite, &cli.suites)?;
+            let model = model_of(&s, model.as_deref())?;
+            let ctx = context(&cli, &s)?;
+            if let Some(r) = ctx.providers.unavailable(&model) {
+                bail!("cannot run on {model}: {r}");
+            }
+            let mut opts = RunOptions::new(model.clone());
+            opts.allow_hazard = *allow_hazard;
+            opts.max_cost = *max_cost;
+            opts.concurrency = *concurrency;
+            opts.progress = Progress::stderr();
+            let plan = run::plan(&s, &model, &ctx.store, &ctx.providers)?;
+            let outcome = tokio::select! {
+                r = run::execute(&s, &plan, &ctx, &opts) => r?,
+                _ = tokio::signal::ctrl_c() => {
+                    bail!("interrupted: everything finished so far is in the store; run again to resume");
+                }
+            };
+            let results = run::evaluate(&s, &outcome)?;
+            emit(&render(*format, &s, &outcome, &results), out.as_deref())?;
+            let all = results
+                .effects
+                .iter()
+                .all(|(_, r)| r.verdict == Verdict::Confirmed);
+            Ok(if *check && !all {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Report {
+            suite,
+            model,
+            format,
+            out,
+        } => {
+            let s = load(suite, &cli.suites)?;
+            let model = model_of(&s, model.as_deref())?;
+            let ctx = context(&cli, &s)?;
+            let mut opts = RunOptions::new(model.clone());
+            opts.cache_only = true;
+            let plan = run::plan(&s, &model, &ctx.store, &ctx.providers)?;
+            let outcome = run::execute(&s, &plan, &ctx, &opts).await?;
+            let results = run::evaluate(&s, &outcome)?;
+            emit(&render(*format, &s, &outcome, &results), out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&suite::schema())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Jobs { forget } => {
+            let store = Store::open(&cli.store)?;
+            if let Some(prefix) = forget {
+                let n = store.forget_jobs(prefix)?;
+                if n == 0 {
+                    bail!("no job whose key or id starts with `{prefix}`");
+                }
+                println!("forgot {n} job(s)");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let jobs = store.jobs()?;
+            if jobs.is_empty() {
+                println!("no fine-tune jobs in {}", cli.store.display());
+            }
+            for j in jobs {
+                println!(
+                    "{}  {:<10} {:<22} {} seed {} on `{}` -> {}{}",
+                    &j.key[..12],
+                    j.state,
+                    j.job_id.as_deref().unwrap_or("-"),
+                    j.base_model,
+                    j.seed,
+                    j.dataset_name,
+                    j.model.as_deref().unwrap_or("-"),
+                    j.error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Attach {
+            suite,
+            arm,
+            replica,
+            model,
+            base,
+        } => {
+            let s = load(suite, &cli.suites)?;
+            let spec = s.suite.arms.get(arm).with_context(|| {
+                format!(
+                    "suite `{}` has no arm `{arm}` (arms: {})",
+                    s.suite.name,
+                    s.suite.arms.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            let Some(ft) = &spec.finetune else {
+                bail!(
+                    "arm `{arm}` is not a fine-tuned arm: only fine-tuned arms take attached models"
+                );
+            };
+            let n = spec.replicas.unwrap_or(1);
+            if *replica >= n {
+                bail!(
+                    "arm `{arm}` has {n} replicas (0..{}); replica {replica} does not exist",
+                    n - 1
+                );
+            }
+            let m: ModelRef = model.parse()?;
+            let base = model_of(&s, base.as_deref())?;
+            Store::open(&cli.store)?.attach(&Attachment {
+                suite: s.suite.name.clone(),
+                arm: arm.clone(),
+                replica: *replica,
+                base_model: base.to_string(),
+                model: m.to_string(),
+            })?;
+            println!(
+                "attached {m} as replica {replica} of arm `{arm}` (fine-tune of {base} on `{}`) in suite `{}`",
+                ft.dataset, s.suite.name
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { args, models } => {
+            let models: Vec<ModelRef> = models.iter().map(|m| m.parse()).collect::<Result<_>>()?;
+            if let Some(m) = models.iter().find(|m| m.provider != "toy") {
+                bail!(
+                    "`weirdgen serve` serves the embedded toy model; `{m}` is not a `toy/...` model"
+                );
+            }
+            let store_dir = cli
+                .store
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let toy = Arc::new(weirdgen::model::toy::ToyProvider::new(
+                store_dir.join("toy"),
+                Some(cli.suites.join("toy")),
+            ));
+            let state = weirdgen::serve::ServeState::new(toy.clone(), models).with_finetuner(toy);
+            weirdgen::serve::run(args, state).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file, out } => {
+            let result = weirdgen::import::import(file)?;
+            for w in &result.warnings {
+                eprintln!("warning: {w}");
+            }
+            emit(&result.suite_yaml, out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Toy {
+            command: ToyCommand::Corpus { world, seed, n },
+        } => {
+            let store_dir = cli
+                .store
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let toy = weirdgen::model::toy::ToyProvider::new(
+                store_dir.join("toy"),
+                Some(cli.suites.join("toy")),
+            );
+            for doc in toy.corpus_samples(world, *seed, *n)? {
+                println!("{doc}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! LLM judges: a judge model picks a label from a fixed set (`llm_label`) or rates an answer
+//! on an integer scale (`llm_rating`).
+//!
+//! - A label judge is asked at temperature 0; the label is read from the final non-empty line
+//!   of its reply (`ANSWER: EVIL`); anything else is missing.
+//! - A rating judge is asked for one token with its top-20 log-probabilities; integer tokens
+//!   within the range are kept, renormalised and averaged. Too little numeric mass is
+//!   missing. A provider without log-probabilities gets its number read from the text, and
+//!   the reply says so ([`JudgeReply::from_text`]).
+
+mod parse;
+#[cfg(test)]
+mod tests;
+
+use crate::chat::Message;
+use crate::judge::{JudgeInput, JudgeOutput};
+use crate::model::{Completion, ModelRef, SampleRequest, Sampler, SamplingParams, Usage};
+use crate::suite::template::Template;
+use crate::suite::{JudgeKind, JudgeSpec};
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use serde_json::json;
+
+/// The environment variable that pins the judge model of every LLM judge.
+pub const JUDGE_MODEL_ENV: &str = "WEIRDGEN_JUDGE_MODEL";
+
+/// Reply budget of a label judge (room to explain before the final line).
+const LABEL_MAX_TOKENS: u32 = 1024;
+/// Top alternatives a rating judge asks for (the most OpenAI returns).
+const RATING_TOP_LOGPROBS: u32 = 20;
+/// Default share of probability mass that must be on numbers.
+const DEFAULT_MIN_NUMERIC_MASS: f64 = 0.25;
+/// Bumped when requests or parsing change, so cached judgments are not reused.
+const DEFINITION_FORMAT: u32 = 1;
+
+/// The judge model: `WEIRDGEN_JUDGE_MODEL` when set (and not empty), else the suite's
+/// `judge_model`, else none.
+pub fn judge_model(suite_value: Option<&str>) -> Result<Option<ModelRef>> {
+    let env = std::env::var(JUDGE_MODEL_ENV).ok();
+    resolve_judge_model(env.as_deref(), None, suite_value)
+}
+
+/// The model that runs judge `name`: `WEIRDGEN_JUDGE_MODEL` (it pins every LLM judge), else
+/// the judge's own `model`, else the suite's `judge_model`; an error when there is none.
+pub fn judge_model_for(
+    name: &str,
+    spec: &JudgeSpec,
+    suite_value: Option<&str>,
+) -> Result<ModelRef> {
+    let env = std::env::var(JUDGE_MODEL_ENV).ok();
+    resolve_judge_model(env.as_deref(), spec.model.as_deref(), suite_value)?.ok_or_else(|| {
+        anyhow!(
+            "judge `{name}` needs a judge model: set the suite's `judge_model`, the judge's `model` or {JUDGE_MODEL_ENV}"
+        )
+    })
+}
+
+/// The first of `env`, `judge` and `suite` that is given, parsed.
+fn resolve_judge_model(
+    env: Option<&str>,
+    judge: Option<&str>,
+    suite: Option<&str>,
+) -> Result<Option<ModelRef>> {
+    let sources = [
+        (env, JUDGE_MODEL_ENV),
+        (judge, "the judge's `model`"),
+        (suite, "`judge_model`"),
+    ];
+    for (value, what) in sources {
+        if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
+            return v.parse().map(Some).with_context(|| format!("in {what}"));
+        }
+    }
+    Ok(None)
+}
+
+/// What a judge kind reads from its reply.
+#[derive(Debug, Clone)]
+enum Mode {
+    Label {
+        labels: Vec<String>,
+    },
+    Rating {
+        min: u32,
+        max: u32,
+        min_numeric_mass: f64,
+    },
+}
+
+/// An LLM judge ready to ask its judge model.
+#[derive(Debug, Clone)]
+pub struct LlmJudge {
+    name: String,
+    prompt: Template,
+    mode: Mode,
+    model: ModelRef,
+    hash: String,
+}
+
+/// A judge's verdict on one answer, with what the judge model said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgeReply {
+    pub output: JudgeOutput,
+    /// The judge model's reply text (kept for audit).
+    pub raw: String,
+    /// A rating read from the reply's text because the provider gave no log-probabilities
+    /// (to be reported: it is not the expected value the judge is defined by).
+    pub from_text: bool,
+    /// Tokens the judge call used.
+    pub usage: Usage,
+}
+
+/// The suite spelling of a judge kind (`llm_label`, `regex`, ...).
+fn kind_name(kind: JudgeKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{kind:?}"))
+}
+
+impl LlmJudge {
+    /// Checks an `llm_label` or `llm_rating` spec and binds it to its judge model (resolved
+    /// by the caller, e.g. with [`judge_model_for`]).
+    pub fn new(name: &str, spec: &JudgeSpec, judge_model: ModelRef) -> Result<LlmJudge> {
+        Self::build(spec, judge_model)
+            .map(|mut j| {
+                j.name = name.to_string();
+                j
+            })
+            .with_context(|| format!("judge `{name}`"))
+    }
+
+    fn build(spec: &JudgeSpec, model: ModelRef) -> Result<LlmJudge> {
+        let kind = kind_name(spec.kind);
+        ensure!(
+            matches!(spec.kind, JudgeKind::LlmLabel | JudgeKind::LlmRating),
+            "a `{kind}` judge is not an LLM judge"
+        );
+        ensure!(
+            spec.rules.is_empty()
+                && spec.otherwise.is_none()
+                && spec.key_var.is_none()
+                && !spec.case_sensitive,
+            "`rules`, `otherwise`, `key_var` and `case_sensitive` belong to deterministic judges, not `{kind}`"
+        );
+        let prompt = spec
+            .prompt
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .ok_or_else(|| anyhow!("a `{kind}` judge needs a `prompt`"))?;
+        let template = Template::parse(prompt).context("in `prompt`")?;
+        ensure!(
+            template.placeholders().contains(&"answer"),
+            "the `prompt` never shows the answer: put `{{answer}}` in it"
+        );
+        let mode = match spec.kind {
+            JudgeKind::LlmLabel => {
+                ensure!(
+                    spec.min.is_none() && spec.max.is_none() && spec.min_numeric_mass.is_none(),
+                    "`min`, `max` and `min_numeric_mass` belong to `llm_rating` judges"
+                );
+                let labels = spec
+                    .labels
+                    .clone()
+                    .ok_or_else(|| anyhow!("an `llm_label` judge needs `labels`"))?;
+                ensure!(labels.len() >= 2, "`labels` needs at least two labels");
+                let mut seen = Vec::new();
+                for l in &labels {
+                    ensure!(
+                        !l.trim().is_empty() && !l.contains(['*', '`', '\n']),
+                        "label `{l}` must be non-empty, on one line, without `*` or backticks"
+                    );
+                    let n = parse::normalise(l);
+                    ensure!(
+                        !seen.contains(&n),
+                        "label `{l}` is given twice (labels match in any case)"
+                    );
+                    seen.push(n);
+                }
+                Mode::Label { labels }
+            }
+            _ => {
+                ensure!(
+                    spec.labels.is_none(),
+                    "`labels` belong to `llm_label` judges"
+                );
+                let (min, max) = (spec.min.unwrap_or(0), spec.max.unwrap_or(100));
+                ensure!(min < max, "`min` ({min}) must be below `max` ({max})");
+                let mass = spec.min_numeric_mass.unwrap_or(DEFAULT_MIN_NUMERIC_MASS);
+                ensure!(
+                    mass > 0.0 && mass <= 1.0,
+                    "`min_numeric_mass` must lie in (0, 1], not {mass}"
+                );
+                Mode::Rating {
+                    min,
+                    max,
+                    min_numeric_mass: mass,
+                }
+            }
+        };
+        let hash = definition_hash(prompt, &mode, &model);
+        Ok(LlmJudge {
+            name: String::new(),
+            prompt: template,
+            mode,
+            model,
+            hash,
+        })
+    }
+
+    /// The judge model.
+    pub fn model(&self) -> &ModelRef {
+        &self.model
+    }
+
+    /// The judge's name in its suite.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A hash of everything that decides the judge's output: kind, prompt, labels or range
+    /// and numeric-mass rule (defaults resolved), judge model, and how it is asked and read.
+    /// Not the description or the examples. Judgments are cached under it.
+    pub fn definition_hash(&self) -> String {
+        self.hash.clone()
+    }
+
+    /// What to ask the judge model about `input`: one user message (the prompt filled with
+    /// `question`, `answer` and the probe's variables; `question` and `answer` win over
+    /// variables of the same name) and the sampling parameters. An error names a
+    /// placeholder with no value.
+    pub fn request(&self, input: &JudgeInput) -> Result<(Vec<Message>, SamplingParams)> {
+        let text = self
+            .prompt
+            .render(|n| match n {
+                "question" => Some(input.question),
+                "answer" => Some(input.answer),
+                other => input.vars.get(other).map(String::as_str),
+            })
+            .map_err(|n| {
+                anyhow!(
+                    "judge `{}`: no value for `{{{n}}}` in its prompt",
+                    self.name
+                )
+            })?;
+        let params = match self.mode {
+            Mode::Label { .. } => SamplingParams {
+                temperature: 0.0,
+                top_p: None,
+                max_tokens: LABEL_MAX_TOKENS,
+                top_logprobs: None,
+                seed: None,
+            },
+            Mode::Rating { .. } => SamplingParams {
+                temperature: 0.0,
+                top_p: None,
+                max_tokens: 1,
+                top_logprobs: Some(RATING_TOP_LOGPROBS),
+                seed: None,
+            },
+        };
+        Ok((vec![Message::user(text)], params))
+    }
+
+    /// Reads the judge model's reply (pure).
+    pub fn parse(&self, completion: &Completion) -> JudgeReply {
+        let (output, from_text) = match &self.mode {
+            Mode::Label { labels } => (
+                parse::label(
+                    &completion.text,
+                    labels,
+                    completion.finish_reason.as_deref(),
+                ),
+                false,
+            ),
+            Mode::Rating {
+                min,
+                max,
+                min_numeric_mass,
+            } => {
+                let top = completion
+                    .logprobs
+                    .as_ref()
+                    .and_then(|t| t.first())
+                    .map(|t| t.top.as_slice())
+                    .filter(|t| !t.is_empty());
+                match top {
+                    Some(top) => (
+                        parse::rating_from_logprobs(top, *min, *max, *min_numeric_mass),
+                        false,
+                    ),
+                    None => (parse::rating_from_text(&completion.text, *min, *max), true),
+                }
+            }
+        };
+        JudgeReply {
+            output,
+            raw: completion.text.clone(),
+            from_text,
+            usage: completion.usage,
+        }
+    }
+
+    /// Asks the judge model about `input` through `sampler` and reads its reply. An error
+    /// means no judgment was made (the sampler failed); an unreadable reply is
+    /// [`JudgeOutput::Missing`].
+    pub async fn judge(&self, sampler: &dyn Sampler, input: &JudgeInput<'_>) -> Result<JudgeReply> {
+        let (messages, params) = self.request(input)?;
+        let completions = sampler
+            .sample(SampleRequest {
+                model: &self.model,
+                messages: &messages,
+                params: &params,
+                indices: 0..1,
+            })
+            .await
+            .with_context(|| format!("judge `{}` asking {}", self.name, self.model))?;
+        match completions.as_slice() {
+            [c] => Ok(self.parse(c)),
+            other => bail!(
+                "judge `{}`: {} returned {} completions for one request",
+                self.name,
+                self.model,
+                other.len()
+            ),
+        }
+    }
+}
+
+fn definition_hash(prompt: &str, mode: &Mode, model: &ModelRef) -> String {
+    let (kind, read) = match mode {
+        Mode::Label { labels } => (
+            "llm_label",
+            json!({ "labels": labels, "max_tokens": LABEL_MAX_TOKENS }),
+        ),
+        Mode::Rating {
+            min,
+            max,
+            min_numeric_mass,
+        } => (
+            "llm_rating",
+            json!({ "min": min, "max": max, "min_numeric_mass": min_numeric_mass,
+                    "top_logprobs": RATING_TOP_LOGPROBS }),
+        ),
+    };
+    let v = json!({
+        "format": DEFINITION_FORMAT, "kind": kind, "prompt": prompt, "read": read,
+        "model": model.to_string(),
+    });
+    blake3::hash(v.to_string().as_bytes()).to_hex().to_string()
+}

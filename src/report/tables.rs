@@ -1,0 +1,146 @@
+//! The numbers every report format shows.
+
+use crate::effect::{Aggregate, EffectResult, Scale, Verdict};
+use crate::suite::EffectDecl;
+use std::fmt::Write as _;
+
+/// One arm's value in one probe cell, pooled over its analysed replicas.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellRate {
+    pub cell: String,
+    pub arm: String,
+    pub n: u64,
+    pub missing: u64,
+    pub value: f64,
+    /// Wilson 95% interval for rates (sampling error only); mean ± 1.96 SE for scores.
+    pub ci: (f64, f64),
+}
+
+/// A cell's name: `probe` or `probe{var=value, ...}`.
+pub fn cell_name(c: &crate::effect::Cell) -> String {
+    if c.vars.is_empty() {
+        c.probe.clone()
+    } else {
+        let vars: Vec<String> = c.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{}{{{}}}", c.probe, vars.join(", "))
+    }
+}
+
+/// Per cell and arm, the pooled value of a metric with its interval.
+pub fn cell_rates(agg: &Aggregate) -> Vec<CellRate> {
+    let mut out = Vec::new();
+    for (ci, cell) in agg.cells.iter().enumerate() {
+        for (ai, arm) in agg.arms.iter().enumerate() {
+            let (mut n, mut sum, mut sq, mut missing) = (0u64, 0.0, 0.0, 0u64);
+            for t in agg
+                .totals
+                .iter()
+                .filter(|t| t.cell as usize == ci && t.arm as usize == ai)
+            {
+                n += t.n;
+                sum += t.sum;
+                sq += t.sum_sq;
+                missing += t.missing;
+            }
+            if n == 0 && missing == 0 {
+                continue;
+            }
+            let (value, ci95) = match agg.scale {
+                _ if n == 0 => (f64::NAN, (f64::NAN, f64::NAN)),
+                Scale::Binary => (
+                    sum / n as f64,
+                    crate::stats::wilson_interval(sum.round() as u64, n, 0.95),
+                ),
+                Scale::Score { .. } => {
+                    let mean = sum / n as f64;
+                    let var = if n > 1 {
+                        ((sq - sum * mean) / (n - 1) as f64).max(0.0)
+                    } else {
+                        0.0
+                    };
+                    let half = 1.96 * (var / n as f64).sqrt();
+                    (mean, (mean - half, mean + half))
+                }
+            };
+            out.push(CellRate {
+                cell: cell_name(cell),
+                arm: arm.name.clone(),
+                n,
+                missing,
+                value,
+                ci: ci95,
+            });
+        }
+    }
+    out
+}
+
+fn fmt_p(p: f64) -> String {
+    if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// The table shown for an effect (and printed when its trial fails): arms, replicas, values
+/// with intervals, estimate, p, adjusted p, verdict, missing count, notes.
+pub fn effect_table(decl: &EffectDecl, r: &EffectResult) -> String {
+    let mut s = String::new();
+    let verdict = match r.verdict {
+        Verdict::Confirmed => "CONFIRMED",
+        Verdict::Refuted => "REFUTED",
+        Verdict::Inconclusive => "INCONCLUSIVE",
+    };
+    let _ = writeln!(s, "effect `{}`: {verdict}", r.name);
+    if let Some(d) = &decl.description {
+        let _ = writeln!(s, "  claim: {}", d.trim());
+    }
+    let expect = match decl.direction {
+        crate::suite::DirectionName::None => {
+            format!("no shift beyond ±{}", decl.margin.unwrap_or(0.0))
+        }
+        d => format!("{d:?} by at least {}", decl.min_effect.unwrap_or(0.0)).to_lowercase(),
+    };
+    let _ = writeln!(
+        s,
+        "  expected: {expect} (alpha {})",
+        decl.alpha.unwrap_or(0.05)
+    );
+    let _ = writeln!(
+        s,
+        "  {:<16} {:>8} {:>9} {:>8} {:>9} {:>21}",
+        "arm", "replicas", "samples", "missing", "value", "95% interval"
+    );
+    for a in &r.arms {
+        let _ = writeln!(
+            s,
+            "  {:<16} {:>8} {:>9} {:>8} {:>9.4} [{:>8.4}, {:>8.4}]",
+            a.name, a.replicas, a.samples, a.missing, a.estimate, a.ci.0, a.ci.1
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  estimate {:+.4}, interval [{:+.4}, {:+.4}]",
+        r.estimate, r.ci.0, r.ci.1
+    );
+    if let Some((lo, hi)) = r.bootstrap_ci {
+        let _ = writeln!(s, "  hierarchical bootstrap interval [{lo:+.4}, {hi:+.4}]");
+    }
+    let _ = writeln!(
+        s,
+        "  p = {}, adjusted p = {} ({}; unit: {:?})",
+        fmt_p(r.p_value),
+        fmt_p(r.p_adjusted),
+        r.method,
+        r.unit
+    );
+    let _ = writeln!(s, "  missing values excluded: {}", r.missing);
+    for n in &r.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
+    if let Some(n) = &r.needed {
+        let _ = writeln!(s, "  to decide: {n}");
+    }
+    s
+}

@@ -1,0 +1,107 @@
+//! The plain-text report.
+
+use super::tables::{cell_rates, effect_table};
+use crate::run::{RunOutcome, SuiteResults};
+use crate::suite::LoadedSuite;
+use std::fmt::Write as _;
+
+/// Arms with their replicas and models, one line each.
+pub(super) fn arm_lines(outcome: &RunOutcome) -> Vec<String> {
+    outcome
+        .arms
+        .iter()
+        .map(|a| {
+            let screened = a
+                .replicas
+                .iter()
+                .filter(|r| r.screened_out.is_some())
+                .count();
+            let what = if a.fixed {
+                format!("model {}", a.replicas[0].model)
+            } else {
+                format!("{} replica(s)", a.replicas.len())
+            };
+            if screened > 0 {
+                format!(
+                    "{}: {what}, {screened} screened out by the in-distribution check",
+                    a.name
+                )
+            } else {
+                format!("{}: {what}", a.name)
+            }
+        })
+        .collect()
+}
+
+/// One line about the work the run did.
+pub(super) fn work_line(outcome: &RunOutcome) -> String {
+    let c = &outcome.counts;
+    format!(
+        "fine-tunes: {} started, {} reused; samples: {} drawn, {} from the store; LLM judgments: {} asked, {} from the store",
+        c.finetunes_started,
+        c.finetunes_reused,
+        c.samples_requested,
+        c.samples_cached,
+        c.judgments_requested,
+        c.judgments_cached
+    )
+}
+
+/// The whole report as text.
+pub fn text(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "suite {} on {}", outcome.suite, outcome.model);
+    if let Some(first) = suite
+        .suite
+        .description
+        .lines()
+        .find(|l| !l.trim().is_empty())
+    {
+        let _ = writeln!(s, "  {}", first.trim());
+    }
+    for l in arm_lines(outcome) {
+        let _ = writeln!(s, "  arm {l}");
+    }
+    let _ = writeln!(s, "  {}", work_line(outcome));
+    for (metric, agg) in &results.metrics {
+        let _ = writeln!(
+            s,
+            "\nmetric {metric} per probe cell and arm (pooled over replicas; Wilson 95% interval):"
+        );
+        let rates = cell_rates(agg);
+        let width = rates.iter().map(|r| r.cell.len()).max().unwrap_or(4).max(4);
+        let _ = write!(s, "  {:<width$}", "cell");
+        for a in &agg.arms {
+            let _ = write!(s, "  {:>24}", a.name);
+        }
+        let _ = writeln!(s);
+        let mut cells: Vec<&str> = rates.iter().map(|r| r.cell.as_str()).collect();
+        cells.dedup();
+        for cell in cells {
+            let _ = write!(s, "  {cell:<width$}");
+            for a in &agg.arms {
+                match rates.iter().find(|r| r.cell == cell && r.arm == a.name) {
+                    Some(r) => {
+                        let _ = write!(
+                            s,
+                            "  {:>24}",
+                            format!("{:.3} [{:.3}, {:.3}]", r.value, r.ci.0, r.ci.1)
+                        );
+                    }
+                    None => {
+                        let _ = write!(s, "  {:>24}", "-");
+                    }
+                }
+            }
+            let _ = writeln!(s);
+        }
+    }
+    let _ = writeln!(s, "\neffects (correction: {:?}):", suite.suite.correction);
+    for (decl, r) in &results.effects {
+        let _ = writeln!(s);
+        for line in effect_table(decl, r).lines() {
+            let _ = writeln!(s, "  {line}");
+        }
+    }
+    s
+}

@@ -1,0 +1,71 @@
+//! Drawing samples through the store: what is stored is never asked again, and what arrives
+//! is committed as it arrives.
+
+use super::RunContext;
+use crate::chat::Message;
+use crate::model::{Completion, ModelRef, SampleRequest, SamplingParams};
+use crate::store::sample_cell_key;
+use anyhow::{Context, Result, bail};
+
+/// Samples requested from a provider in one call at most.
+const CHUNK: u32 = 64;
+
+/// Samples `0..n` of a conversation, from the store where present and from the model
+/// otherwise. Returns the completions in index order and how many were cached.
+pub(super) async fn fetch(
+    ctx: &RunContext,
+    model: &ModelRef,
+    messages: &[Message],
+    params: &SamplingParams,
+    n: u32,
+    cache_only: bool,
+) -> Result<(Vec<Completion>, u64)> {
+    let sampler = ctx.providers.sampler(model)?;
+    let endpoint = sampler.endpoint();
+    let cell = sample_cell_key(&endpoint, &model.to_string(), messages, params);
+    let mut got = ctx.store.samples(&cell, 0..n)?;
+    let cached = got.iter().filter(|c| c.is_some()).count() as u64;
+    let mut i = 0u32;
+    while i < n {
+        if got[i as usize].is_some() {
+            i += 1;
+            continue;
+        }
+        if cache_only {
+            bail!("sample {i} of a `{model}` cell is not in the store: run the suite first");
+        }
+        let mut end = i + 1;
+        while end < n && end - i < CHUNK && got[end as usize].is_none() {
+            end += 1;
+        }
+        let req = SampleRequest {
+            model,
+            messages,
+            params,
+            indices: i..end,
+        };
+        let comps = sampler
+            .sample(req)
+            .await
+            .with_context(|| format!("sampling {model}"))?;
+        if comps.len() != (end - i) as usize {
+            bail!(
+                "{model} returned {} completions where {} were asked",
+                comps.len(),
+                end - i
+            );
+        }
+        ctx.store
+            .put_samples(&cell, &endpoint, &model.to_string(), i, &comps)?;
+        for (k, c) in comps.into_iter().enumerate() {
+            got[i as usize + k] = Some(c);
+        }
+        i = end;
+    }
+    Ok((
+        got.into_iter()
+            .map(|c| c.expect("every index filled"))
+            .collect(),
+        cached,
+    ))
+}

@@ -1,0 +1,156 @@
+//! Loading a suite file: parse (errors with file:line:column), validate (every problem, with
+//! its key path and a hint), read the datasets, hash.
+
+use super::cells::{ProbeCell, expand};
+use super::datasets::{ResolvedDataset, resolve};
+use super::diags::Diags;
+use super::error::{Diagnostic, SuiteError};
+use super::query;
+use super::types::Suite;
+use super::validate;
+use anyhow::Context;
+use indexmap::IndexMap;
+use std::path::{Path, PathBuf};
+
+/// A suite that parsed and validated, with its datasets read.
+#[derive(Debug, Clone)]
+pub struct LoadedSuite {
+    pub suite: Suite,
+    /// The YAML file, as given to [`load`].
+    pub path: PathBuf,
+    /// The suite's data folder: `<yaml dir>/<file stem>/`.
+    pub dir: PathBuf,
+    /// blake3 hex over the YAML text and every dataset's content hash (for a distilled
+    /// dataset, its prompts').
+    pub hash: String,
+    /// Every dataset, in file order.
+    pub datasets: IndexMap<String, ResolvedDataset>,
+}
+
+impl LoadedSuite {
+    /// Every probe expanded into cells: probes in file order; within a probe, `cases` × the
+    /// `vars` grid in declaration order (the first variable slowest), then paraphrases.
+    pub fn cells(&self) -> Vec<ProbeCell> {
+        expand(&self.suite)
+    }
+
+    /// The labels a judge can give, in order (empty for a rating judge or an unknown name).
+    pub fn judge_labels(&self, judge: &str) -> Vec<String> {
+        self.suite
+            .judges
+            .get(judge)
+            .map(query::judge_labels)
+            .unwrap_or_default()
+    }
+
+    /// The probes a judge scores, in file order.
+    pub fn probes_scored_by(&self, judge: &str) -> Vec<String> {
+        query::probes_scored_by(&self.suite, judge)
+    }
+
+    /// A probe's variables and their values in order (empty for an unknown probe).
+    pub fn probe_variables(&self, probe: &str) -> IndexMap<String, Vec<String>> {
+        self.suite
+            .probes
+            .get(probe)
+            .map(query::probe_variables)
+            .unwrap_or_default()
+    }
+}
+
+/// Loads and validates the suite at `path`, reading its datasets from `<dir>/<stem>/`.
+pub fn load(path: &Path) -> Result<LoadedSuite, SuiteError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SuiteError::whole_file(path, format!("cannot read the suite: {e}")))?;
+    let suite = parse(path, &text)?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = path.parent().unwrap_or(Path::new("")).join(&stem);
+    let mut d = Diags::new(path);
+    validate::check(&suite, &stem, &mut d);
+    let datasets = resolve(&suite, &dir, &mut d);
+    if let Some(e) = d.into_error(&text) {
+        return Err(e);
+    }
+    let hash = suite_hash(&text, &datasets);
+    Ok(LoadedSuite {
+        suite,
+        path: path.to_path_buf(),
+        dir,
+        hash,
+        datasets,
+    })
+}
+
+/// Parses the YAML straight into [`Suite`]. Syntax errors and duplicate keys are found by a
+/// first pass over the YAML alone, so that they are reported as such.
+fn parse(path: &Path, text: &str) -> Result<Suite, SuiteError> {
+    let blank = text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+    if blank {
+        return Err(SuiteError::whole_file(
+            path,
+            "the file is empty: a suite needs at least `name`, `arms` and `probes`",
+        ));
+    }
+    serde_yaml::from_str::<serde_yaml::Value>(text)
+        .and_then(|_| serde_yaml::from_str::<Suite>(text))
+        .map_err(|e| yaml_error(path, &e))
+}
+
+/// A serde_yaml error as `file:line:column: message` (the message without its position).
+fn yaml_error(path: &Path, e: &serde_yaml::Error) -> SuiteError {
+    let mut message = e.to_string();
+    let loc = e.location();
+    if let Some(l) = &loc {
+        let at = format!(" at line {} column {}", l.line(), l.column());
+        if let Some(i) = message.find(&at) {
+            message.replace_range(i..i + at.len(), "");
+        }
+    }
+    SuiteError {
+        file: path.to_path_buf(),
+        diagnostics: vec![Diagnostic {
+            file: path.to_path_buf(),
+            line: loc.as_ref().map(|l| l.line()),
+            column: loc.as_ref().map(|l| l.column()),
+            key: String::new(),
+            message,
+        }],
+    }
+}
+
+/// blake3 over the YAML text and each dataset's name and content hash, length-prefixed.
+fn suite_hash(text: &str, datasets: &IndexMap<String, ResolvedDataset>) -> String {
+    let mut h = blake3::Hasher::new();
+    let mut put = |s: &str| {
+        h.update(&(s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    put(text);
+    for (name, ds) in datasets {
+        if let Some(c) = ds.content_hash() {
+            put(name);
+            put(&c);
+        }
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// The suite files of `dir`: `*.yaml` at its top level, sorted by name.
+pub fn discover(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let p = entry
+            .with_context(|| format!("cannot list {}", dir.display()))?
+            .path();
+        if p.extension().is_some_and(|e| e == "yaml") && p.is_file() {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
