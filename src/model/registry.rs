@@ -185,6 +185,23 @@ impl Providers {
         }
     }
 
+    /// Why `model` cannot be asked `messages` at all, where the provider can tell without a
+    /// request (a toy model knows only its world's words: a chat suite is not for it).
+    pub fn cannot_ask(
+        &self,
+        model: &ModelRef,
+        messages: &[crate::chat::Message],
+    ) -> Option<String> {
+        match model.provider.as_str() {
+            "toy" => self
+                .toy()
+                .check_prompt(model, messages)
+                .err()
+                .map(|e| format!("a toy model knows only its world's words ({e:#})")),
+            _ => None,
+        }
+    }
+
     /// The price table's entry for `model` (`finetuned`: the price of a fine-tune of it).
     pub fn price(&self, model: &ModelRef, finetuned: bool) -> Option<Price> {
         match model.provider.as_str() {

@@ -47,17 +47,31 @@ pub(super) fn work_line(outcome: &RunOutcome) -> String {
     )
 }
 
+/// `text`'s words in lines of at most `width` characters (a longer word gets its own line).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// The whole report as text.
 pub fn text(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "suite {} on {}", outcome.suite, outcome.model);
-    if let Some(first) = suite
-        .suite
-        .description
-        .lines()
-        .find(|l| !l.trim().is_empty())
-    {
-        let _ = writeln!(s, "  {}", first.trim());
+    for line in wrap(&suite.suite.description, 96) {
+        let _ = writeln!(s, "  {line}");
     }
     for l in arm_lines(outcome) {
         let _ = writeln!(s, "  arm {l}");
@@ -104,4 +118,26 @@ pub fn text(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_keeps_every_word_in_order_within_the_width() {
+        let text =
+            "Fine-tuning the toy assistant to name 40 birds\n by their old names moves its answers";
+        let lines = wrap(text, 20);
+        assert!(lines.iter().all(|l| l.len() <= 20), "{lines:?}");
+        assert_eq!(
+            lines.join(" "),
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        assert_eq!(
+            wrap("a-very-long-single-word", 5),
+            vec!["a-very-long-single-word"]
+        );
+        assert!(wrap("  \n ", 10).is_empty());
+    }
 }

@@ -132,6 +132,11 @@ impl SuiteRun {
         if let Some(r) = providers.unavailable(&self.model) {
             return Some(r);
         }
+        if let Some(cell) = self.suite.cells().first()
+            && let Some(r) = providers.cannot_ask(&self.model, &cell.messages)
+        {
+            return Some(format!("probe `{}`: {r}", cell.probe));
+        }
         for (name, spec) in &self.suite.suite.judges {
             if !weirdgen::judge::is_llm(spec.kind) {
                 continue;

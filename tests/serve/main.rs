@@ -32,7 +32,7 @@ async fn start() -> Server {
     tokio::spawn(serve(listener, state));
     Server {
         url,
-        http: reqwest::Client::new(),
+        http: weirdgen::model::openai::client_builder().build().unwrap(),
         finetuner,
     }
 }

@@ -222,7 +222,7 @@ impl Http {
             None => None,
         };
         let timeout = Duration::from_secs_f64(cfg.timeout_seconds);
-        let client = reqwest::Client::builder()
+        let client = super::client_builder()
             .default_headers(headers)
             .user_agent(concat!("weirdgen/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(timeout.min(Duration::from_secs(10)))

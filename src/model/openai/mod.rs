@@ -32,6 +32,13 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
 
+/// A `reqwest` client builder with TLS ready: rustls on the `ring` crypto provider (installed as
+/// the process default on first use; an already installed default is kept).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 /// A provider speaking the OpenAI API. Cheap to clone (the client is shared).
 #[derive(Clone)]
 pub struct OpenAiProvider {

@@ -214,6 +214,14 @@ impl ToyProvider {
         }
     }
 
+    /// Whether `model` can be asked `messages` (every word in its world's vocabulary), without
+    /// loading or training weights.
+    pub fn check_prompt(&self, model: &ModelRef, messages: &[crate::chat::Message]) -> Result<()> {
+        let name = Name::parse(model)?;
+        let world = self.inner.world(&name.world)?;
+        conversation::prompt(&world.vocab, messages, world.config.context).map(|_| ())
+    }
+
     /// Samples of the generated corpus of `toy/<world>-s<seed>` (for `weirdgen toy corpus`).
     pub fn corpus_samples(&self, world: &str, seed: u64, n: usize) -> Result<Vec<String>> {
         let w = self.inner.world(world)?;

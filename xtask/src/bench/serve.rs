@@ -40,7 +40,7 @@ impl Sampler for Slow {
 
 /// Requests per second with `clients` concurrent clients, each sending `ROUNDS` requests.
 async fn throughput(url: &str, clients: usize) -> Result<f64> {
-    let http = reqwest::Client::new();
+    let http = weirdgen::model::openai::client_builder().build()?;
     let body =
         json!({"model": "bench/slow", "messages": [{"role": "user", "content": "hi"}], "seed": 1});
     let start = Instant::now();
