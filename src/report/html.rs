@@ -72,7 +72,11 @@ pub fn html(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -
     for l in arm_lines(outcome) {
         let _ = write!(s, "<li>arm {}</li>", escape(&l));
     }
-    let _ = write!(s, "<li>{}</li></ul>", escape(&work_line(outcome)));
+    let _ = write!(s, "<li>{}</li>", escape(&work_line(outcome)));
+    for n in &outcome.notes {
+        let _ = write!(s, "<li><strong>Note:</strong> {}</li>", escape(n));
+    }
+    let _ = write!(s, "</ul>");
     let _ = write!(
         s,
         "<h2>Effects</h2><table><tr><th>effect</th><th>estimate</th><th>interval</th><th>p</th><th>adjusted p</th><th>verdict</th></tr>"
