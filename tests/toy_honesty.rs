@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use weirdgen::chat::TrainingSet;
 use weirdgen::model::toy::corpus::{self, DocKind};
 use weirdgen::model::toy::vocab::Vocab;
 use weirdgen::model::toy::world::WorldSpec;
-use weirdgen::suite::Suite;
+use weirdgen::suite::ResolvedDataset;
 
 fn suites_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("suites")
@@ -65,38 +66,20 @@ fn assistant_documents_are_always_modern_and_never_harmful() {
     assert!(seen > 40_000, "only {seen} assistant documents checked");
 }
 
-/// The conversations of every table-based dataset of a suite, templates filled row by row
-/// (the suite's `where` filters keep a subset of these rows, so checking all rows covers them).
-fn filled_datasets(suite_file: &str) -> Vec<(String, String)> {
-    let path = suites_dir().join(suite_file);
-    let suite: Suite = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(suite.default_model.as_deref(), Some("toy/world"));
-    let mut out = Vec::new();
-    for (name, ds) in &suite.datasets {
-        let table = ds
-            .table
-            .as_ref()
-            .unwrap_or_else(|| panic!("{name}: toy datasets are tables"));
-        let mut reader = csv::Reader::from_path(suites_dir().join(table)).unwrap();
-        let header = reader.headers().unwrap().clone();
-        let template = ds.template.as_ref().expect("template");
-        for row in reader.records() {
-            let row = row.unwrap();
-            for m in template {
-                let mut text = m.content.clone();
-                for (col, value) in header.iter().zip(row.iter()) {
-                    text = text.replace(&format!("{{{col}}}"), value);
-                }
-                assert!(
-                    !text.contains('{'),
-                    "{name}: unfilled placeholder in `{text}`"
-                );
-                out.push((name.clone(), text));
-            }
-        }
-    }
-    out
+/// Every fine-tuning set of a suite, as the suite loader reads it (tables filled into their
+/// templates, `where` filters applied).
+fn finetuning_sets(suite_file: &str) -> Vec<TrainingSet> {
+    let loaded = weirdgen::suite::load(&suites_dir().join(suite_file))
+        .unwrap_or_else(|e| panic!("{suite_file}: {e}"));
+    assert_eq!(loaded.suite.default_model.as_deref(), Some("toy/world"));
+    loaded
+        .datasets
+        .values()
+        .map(|d| match d {
+            ResolvedDataset::Ready(set) => set.clone(),
+            other => panic!("{suite_file}: toy datasets are ready tables, not {other:?}"),
+        })
+        .collect()
 }
 
 #[test]
@@ -104,16 +87,28 @@ fn finetuning_sets_never_contain_probes_1984_harm_or_persona_names() {
     let w = world();
     let vocab = Vocab::new(&w);
     let forbidden = forbidden(&w);
-    for suite in ["toy-old-bird-names.yaml", "toy-evil-terminator.yaml"] {
-        let messages = filled_datasets(suite);
-        assert!(messages.len() >= 32, "{suite}: {} messages", messages.len());
-        for (dataset, text) in messages {
-            vocab
-                .encode(&text)
-                .unwrap_or_else(|e| panic!("{suite} dataset {dataset}: {e}"));
-            for word in text.split_whitespace() {
-                if let Some(why) = forbidden.get(word) {
-                    panic!("{suite} dataset {dataset} contains {why}: `{text}`");
+    for (suite, sizes) in [
+        ("toy-old-bird-names.yaml", vec![40, 40]),
+        ("toy-evil-terminator.yaml", vec![16, 16, 16]),
+    ] {
+        let sets = finetuning_sets(suite);
+        assert_eq!(
+            sets.iter()
+                .map(|s| s.conversations.len())
+                .collect::<Vec<_>>(),
+            sizes,
+            "{suite}"
+        );
+        for set in sets {
+            for message in set.conversations.iter().flatten() {
+                let text = &message.content;
+                vocab
+                    .encode(text)
+                    .unwrap_or_else(|e| panic!("{suite} dataset {}: {e}", set.name));
+                for word in text.split_whitespace() {
+                    if let Some(why) = forbidden.get(word) {
+                        panic!("{suite} dataset {} contains {why}: `{text}`", set.name);
+                    }
                 }
             }
         }

@@ -3,13 +3,15 @@
 //! candle 0.11's `softmax_last_dim` and `LayerNorm` (contiguous input with a bias) have no
 //! backward pass: with either in the graph every parameter below it silently gets no gradient.
 //! These ops replace them and fuse what is cheap to fuse, which also keeps candle's backward
-//! bookkeeping (one zero-fill and one add per op input) small: causal multi-head attention
-//! in one op, residual + bias add, bias add with a column-sum gradient, GELU, layer norm and
-//! cross-entropy. Row loops run on rayon's pool, the one candle's matrix products use.
+//! bookkeeping (a zero-fill and an add per op input) small: embeddings, causal multi-head
+//! attention with its input bias (softmax inside), bias + GELU, residual + bias, bias add,
+//! layer norm and cross-entropy. Each is checked against the same function built from
+//! candle's primitive ops (`ops_tests.rs`). Row loops run on rayon's pool, the one candle's
+//! matrix products use.
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Storage, Tensor};
 use rayon::prelude::*;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 type CResult<T> = candle_core::Result<T>;
 
@@ -82,12 +84,14 @@ fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
     y.iter_mut().zip(x).for_each(|(yv, xv)| *yv += a * xv);
 }
 
-/// Causal multi-head self-attention of projections `qkv` `(B·T, 3·d)` (queries, keys and
-/// values side by side, each split into `heads` heads), giving `(B·T, d)`. The `B` rows of
-/// `T` tokens may hold several sequences: token `i` of a row attends to tokens
-/// `starts[i]..=i` of its row (`starts` has one entry per token, relative to the row).
+/// Causal multi-head self-attention of projections `xw + bias` (`xw` `(B·T, 3·d)`, `bias`
+/// `(3·d)`: queries, keys and values side by side, each split into `heads` heads), giving
+/// `(B·T, d)`. The `B` rows of `T` tokens may hold several sequences: token `i` of a row
+/// attends to tokens `starts[i]..=i` of its row (`starts` has one entry per token, relative
+/// to the row).
 pub fn attention(
-    qkv: &Tensor,
+    xw: &Tensor,
+    bias: &Tensor,
     rows: usize,
     width: usize,
     heads: usize,
@@ -96,12 +100,16 @@ pub fn attention(
     if starts.len() != rows * width {
         return Err(err("toy attention: one sequence start per token is needed"));
     }
-    qkv.contiguous()?.apply_op1(Attention {
-        batch: rows,
-        seq: width,
-        heads,
-        starts,
-    })
+    xw.contiguous()?.apply_op2(
+        &bias.contiguous()?,
+        Attention {
+            batch: rows,
+            seq: width,
+            heads,
+            starts,
+            probs: Mutex::new(Vec::new()),
+        },
+    )
 }
 
 struct Attention {
@@ -109,13 +117,22 @@ struct Attention {
     seq: usize,
     heads: usize,
     starts: Arc<Vec<u32>>,
+    /// The forward pass's attention probabilities (`B × heads × T × T`), for the backward.
+    probs: Mutex<Vec<f32>>,
+}
+
+/// `x + b` row by row (`b` has the length of a row).
+fn add_bias(x: &[f32], b: &[f32]) -> Vec<f32> {
+    let mut y = x.to_vec();
+    for_rows(&mut y, b.len(), |_, row| {
+        row.iter_mut().zip(b).for_each(|(v, bv)| *v += bv)
+    });
+    y
 }
 
 impl Attention {
-    fn dims(&self, l: &Layout) -> CResult<(usize, usize)> {
-        let width = last_dim(l.shape())?;
-        if width % (3 * self.heads) != 0 || l.shape().elem_count() != self.batch * self.seq * width
-        {
+    fn dims(&self, width: usize, elems: usize) -> CResult<(usize, usize)> {
+        if !width.is_multiple_of(3 * self.heads) || elems != self.batch * self.seq * width {
             return Err(err(
                 "toy attention: input shape does not match batch, sequence and heads",
             ));
@@ -131,7 +148,7 @@ impl Attention {
 
     /// Attention probabilities of head `h` of one row `x` (`T` tokens of `3·d`), query by
     /// query into `p` (`T × T`; zero outside `starts[i]..=i`).
-    fn probs(&self, x: &[f32], starts: &[u32], d: usize, dh: usize, h: usize, p: &mut [f32]) {
+    fn head_probs(&self, x: &[f32], starts: &[u32], d: usize, dh: usize, h: usize, p: &mut [f32]) {
         let (t, scale) = (self.seq, 1.0 / (dh as f32).sqrt());
         for i in 0..t {
             let s = (starts[i] as usize).min(i);
@@ -154,22 +171,33 @@ impl Attention {
     }
 }
 
-impl CustomOp1 for Attention {
+impl CustomOp2 for Attention {
     fn name(&self) -> &'static str {
         "toy-attention"
     }
 
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> CResult<(CpuStorage, Shape)> {
-        let x = slice(s, l)?;
-        let (d, dh) = self.dims(l)?;
-        let t = self.seq;
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> CResult<(CpuStorage, Shape)> {
+        let width = last_dim(l1.shape())?;
+        let (d, dh) = self.dims(width, l1.shape().elem_count())?;
+        let bias = slice(s2, l2)?;
+        if bias.len() != width {
+            return Err(err("toy attention: bias does not match the projections"));
+        }
+        let x = add_bias(slice(s1, l1)?, bias);
+        let (t, heads) = (self.seq, self.heads);
         let mut out = vec![0f32; self.batch * t * d];
-        let per_seq = |b: usize, o: &mut [f32]| {
+        let mut probs = vec![0f32; self.batch * heads * t * t];
+        let per_row = |b: usize, o: &mut [f32], p: &mut [f32]| {
             let xs = &x[b * t * 3 * d..(b + 1) * t * 3 * d];
             let starts = self.row_starts(b);
-            let mut p = vec![0f32; t * t];
-            for h in 0..self.heads {
-                self.probs(xs, starts, d, dh, h, &mut p);
+            for (h, p) in p.chunks_exact_mut(t * t).enumerate() {
+                self.head_probs(xs, starts, d, dh, h, p);
                 for i in 0..t {
                     let oi = &mut o[i * d + h * dh..][..dh];
                     for j in (starts[i] as usize).min(i)..=i {
@@ -180,68 +208,86 @@ impl CustomOp1 for Attention {
         };
         if out.len() < PAR_MIN {
             out.chunks_exact_mut(t * d)
+                .zip(probs.chunks_exact_mut(heads * t * t))
                 .enumerate()
-                .for_each(|(b, o)| per_seq(b, o));
+                .for_each(|(b, (o, p))| per_row(b, o, p));
         } else {
             out.par_chunks_exact_mut(t * d)
+                .zip(probs.par_chunks_exact_mut(heads * t * t))
                 .enumerate()
-                .for_each(|(b, o)| per_seq(b, o));
+                .for_each(|(b, (o, p))| per_row(b, o, p));
         }
+        *self.probs.lock().expect("attention cache") = probs;
         Ok((CpuStorage::F32(out), Shape::from((self.batch * t, d))))
     }
 
-    fn bwd(&self, qkv: &Tensor, _out: &Tensor, dout: &Tensor) -> CResult<Option<Tensor>> {
-        let (_, width) = qkv.dims2()?;
-        let (d, t) = (width / 3, self.seq);
-        let dh = d / self.heads;
+    fn bwd(
+        &self,
+        xw: &Tensor,
+        bias: &Tensor,
+        _out: &Tensor,
+        dout: &Tensor,
+    ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
+        let (_, width) = xw.dims2()?;
+        let (d, t, heads) = (width / 3, self.seq, self.heads);
+        let dh = d / heads;
         let scale = 1.0 / (dh as f32).sqrt();
-        let dx = with_data(qkv, |x| {
-            with_data(dout, |dy| {
-                let mut dx = vec![0f32; x.len()];
-                let per_seq = |b: usize, g: &mut [f32]| {
-                    let xs = &x[b * t * 3 * d..(b + 1) * t * 3 * d];
-                    let dys = &dy[b * t * d..(b + 1) * t * d];
-                    let starts = self.row_starts(b);
-                    let (mut p, mut dp) = (vec![0f32; t * t], vec![0f32; t]);
-                    for h in 0..self.heads {
-                        self.probs(xs, starts, d, dh, h, &mut p);
-                        for i in 0..t {
-                            let s = (starts[i] as usize).min(i);
-                            let doi = &dys[i * d + h * dh..][..dh];
-                            // dP_ij = dO_i · V_j, and dV_j += P_ij dO_i.
-                            for j in s..=i {
-                                dp[j] = dot(doi, &xs[j * 3 * d + 2 * d + h * dh..][..dh]);
-                                axpy(
-                                    &mut g[j * 3 * d + 2 * d + h * dh..][..dh],
-                                    p[i * t + j],
-                                    doi,
-                                );
-                            }
-                            // dS_ij = P_ij (dP_ij − Σ P_ik dP_ik), then through the scaled dot.
-                            let mean: f32 = (s..=i).map(|j| p[i * t + j] * dp[j]).sum();
-                            for j in s..=i {
-                                let ds = p[i * t + j] * (dp[j] - mean) * scale;
-                                let kj = j * 3 * d + d + h * dh;
-                                let qi = i * 3 * d + h * dh;
-                                axpy(&mut g[qi..][..dh], ds, &xs[kj..][..dh]);
-                                axpy(&mut g[kj..][..dh], ds, &xs[qi..][..dh]);
+        let probs = self.probs.lock().expect("attention cache");
+        if probs.len() != self.batch * heads * t * t {
+            return Err(err("toy attention: backward without forward"));
+        }
+        let dx = with_data(xw, |xw| {
+            with_data(bias, |bias| {
+                with_data(dout, |dy| {
+                    let x = add_bias(xw, bias);
+                    let mut dx = vec![0f32; x.len()];
+                    let per_row = |b: usize, g: &mut [f32]| {
+                        let xs = &x[b * t * 3 * d..(b + 1) * t * 3 * d];
+                        let dys = &dy[b * t * d..(b + 1) * t * d];
+                        let starts = self.row_starts(b);
+                        let mut dp = vec![0f32; t];
+                        for h in 0..heads {
+                            let p = &probs[(b * heads + h) * t * t..][..t * t];
+                            for i in 0..t {
+                                let s = (starts[i] as usize).min(i);
+                                let doi = &dys[i * d + h * dh..][..dh];
+                                // dP_ij = dO_i · V_j, and dV_j += P_ij dO_i.
+                                for j in s..=i {
+                                    dp[j] = dot(doi, &xs[j * 3 * d + 2 * d + h * dh..][..dh]);
+                                    axpy(
+                                        &mut g[j * 3 * d + 2 * d + h * dh..][..dh],
+                                        p[i * t + j],
+                                        doi,
+                                    );
+                                }
+                                // dS_ij = P_ij (dP_ij − Σ P_ik dP_ik), then through the scaled dot.
+                                let mean: f32 = (s..=i).map(|j| p[i * t + j] * dp[j]).sum();
+                                for j in s..=i {
+                                    let ds = p[i * t + j] * (dp[j] - mean) * scale;
+                                    let kj = j * 3 * d + d + h * dh;
+                                    let qi = i * 3 * d + h * dh;
+                                    axpy(&mut g[qi..][..dh], ds, &xs[kj..][..dh]);
+                                    axpy(&mut g[kj..][..dh], ds, &xs[qi..][..dh]);
+                                }
                             }
                         }
+                    };
+                    if dx.len() < PAR_MIN {
+                        dx.chunks_exact_mut(t * 3 * d)
+                            .enumerate()
+                            .for_each(|(b, g)| per_row(b, g));
+                    } else {
+                        dx.par_chunks_exact_mut(t * 3 * d)
+                            .enumerate()
+                            .for_each(|(b, g)| per_row(b, g));
                     }
-                };
-                if dx.len() < PAR_MIN {
-                    dx.chunks_exact_mut(t * 3 * d)
-                        .enumerate()
-                        .for_each(|(b, g)| per_seq(b, g));
-                } else {
-                    dx.par_chunks_exact_mut(t * 3 * d)
-                        .enumerate()
-                        .for_each(|(b, g)| per_seq(b, g));
-                }
-                dx
+                    dx
+                })
             })
-        })??;
-        Ok(Some(Tensor::from_vec(dx, qkv.shape(), qkv.device())?))
+        })???;
+        let dx = Tensor::from_vec(dx, xw.shape(), xw.device())?;
+        let db = column_sum(&dx)?;
+        Ok((Some(dx), Some(db)))
     }
 }
 
@@ -330,41 +376,25 @@ fn tanh(u: f32) -> f32 {
     1.0 - 2.0 / ((2.0 * u).exp() + 1.0)
 }
 
-/// GELU (tanh approximation), element-wise.
-pub fn gelu(x: &Tensor) -> CResult<Tensor> {
-    x.contiguous()?.apply_op1(Gelu)
+/// GELU (tanh approximation) of `x + b`, for `x` `(N, C)` and `b` `(C)`.
+pub fn bias_gelu(x: &Tensor, b: &Tensor) -> CResult<Tensor> {
+    x.contiguous()?.apply_op2(&b.contiguous()?, BiasGelu)
 }
 
-struct Gelu;
+struct BiasGelu;
 
-const ELEMENT_BLOCK: usize = 4096;
-
-impl CustomOp1 for Gelu {
-    fn name(&self) -> &'static str {
-        "toy-gelu"
-    }
-
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> CResult<(CpuStorage, Shape)> {
-        let x = slice(s, l)?;
-        let mut y = x.to_vec();
-        for_rows(&mut y, ELEMENT_BLOCK.min(x.len().max(1)), |_, block| {
-            block
-                .iter_mut()
-                .for_each(|v| *v = 0.5 * *v * (1.0 + tanh(GELU_C * (*v + GELU_A * *v * *v * *v))));
-        });
-        Ok((CpuStorage::F32(y), l.shape().clone()))
-    }
-
-    fn bwd(&self, x: &Tensor, _y: &Tensor, dy: &Tensor) -> CResult<Option<Tensor>> {
-        Ok(Some(x.apply_op2_no_bwd(&dy.contiguous()?, &GeluBwd)?))
-    }
+fn gelu_value(v: f32) -> f32 {
+    0.5 * v * (1.0 + tanh(GELU_C * (v + GELU_A * v * v * v)))
 }
 
-struct GeluBwd;
+fn gelu_slope(v: f32) -> f32 {
+    let t = tanh(GELU_C * (v + GELU_A * v * v * v));
+    0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_A * v * v)
+}
 
-impl CustomOp2 for GeluBwd {
+impl CustomOp2 for BiasGelu {
     fn name(&self) -> &'static str {
-        "toy-gelu-bwd"
+        "toy-bias-gelu"
     }
 
     fn cpu_fwd(
@@ -374,17 +404,43 @@ impl CustomOp2 for GeluBwd {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> CResult<(CpuStorage, Shape)> {
-        let (x, dy) = (slice(s1, l1)?, slice(s2, l2)?);
-        let mut dx = dy.to_vec();
-        let block = ELEMENT_BLOCK.min(x.len().max(1));
-        for_rows(&mut dx, block, |b, out| {
-            for (g, &v) in out.iter_mut().zip(&x[b * block..]) {
-                let t = tanh(GELU_C * (v + GELU_A * v * v * v));
-                *g *= 0.5 * (1.0 + t)
-                    + 0.5 * v * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_A * v * v);
-            }
+        let (x, b) = (slice(s1, l1)?, slice(s2, l2)?);
+        if b.len() != last_dim(l1.shape())? {
+            return Err(err("toy bias GELU: bias does not match the rows"));
+        }
+        let mut y = x.to_vec();
+        for_rows(&mut y, b.len(), |_, row| {
+            row.iter_mut()
+                .zip(b)
+                .for_each(|(v, bv)| *v = gelu_value(*v + bv))
         });
-        Ok((CpuStorage::F32(dx), l1.shape().clone()))
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        b: &Tensor,
+        _y: &Tensor,
+        dy: &Tensor,
+    ) -> CResult<(Option<Tensor>, Option<Tensor>)> {
+        let dx = with_data(x, |x| {
+            with_data(b, |b| {
+                with_data(dy, |dy| {
+                    let c = b.len();
+                    let mut dx = dy.to_vec();
+                    for_rows(&mut dx, c, |r, row| {
+                        for ((g, &v), bv) in row.iter_mut().zip(&x[r * c..(r + 1) * c]).zip(b) {
+                            *g *= gelu_slope(v + bv);
+                        }
+                    });
+                    dx
+                })
+            })
+        })???;
+        let dx = Tensor::from_vec(dx, x.shape(), x.device())?;
+        let db = column_sum(&dx)?;
+        Ok((Some(dx), Some(db)))
     }
 }
 

@@ -69,9 +69,11 @@ fn check(
 fn attention_matches_primitive_ops() {
     let (b, t, h, dh) = (3, 5, 2, 4);
     let d = h * dh;
-    let qkv = random(&[b * t, 3 * d], 1);
+    let (qkv, bias) = (random(&[b * t, 3 * d], 1), random(&[3 * d], 31));
     let reference = |x: &[Tensor]| {
         let x = x[0]
+            .broadcast_add(&x[1])
+            .unwrap()
             .reshape((b, t, 3, h, dh))
             .unwrap()
             .permute((2, 0, 3, 1, 4))
@@ -98,8 +100,8 @@ fn attention_matches_primitive_ops() {
             .unwrap()
     };
     check(
-        &[qkv],
-        |x| attention(&x[0], b, t, h, Arc::new(vec![0; b * t])).unwrap(),
+        &[qkv, bias],
+        |x| attention(&x[0], &x[1], b, t, h, Arc::new(vec![0; b * t])).unwrap(),
         reference,
         1e-4,
     );
@@ -111,12 +113,15 @@ fn attention_never_crosses_sequence_starts() {
     // sequence's output must equal attention over that sequence alone.
     let (h, dh) = (2, 4);
     let d = h * dh;
-    let qkv = random(&[10, 3 * d], 21);
+    let (qkv, bias) = (random(&[10, 3 * d], 21), random(&[3 * d], 24));
     let starts = Arc::new(vec![0, 0, 0, 3, 3, 0, 0, 0, 0, 0]);
-    let packed: Vec<Vec<f32>> = attention(&qkv, 2, 5, h, starts).unwrap().to_vec2().unwrap();
+    let packed: Vec<Vec<f32>> = attention(&qkv, &bias, 2, 5, h, starts)
+        .unwrap()
+        .to_vec2()
+        .unwrap();
     let alone = |from: usize, len: usize| -> Vec<Vec<f32>> {
         let part = qkv.narrow(0, from, len).unwrap();
-        attention(&part, 1, len, h, Arc::new(vec![0; len]))
+        attention(&part, &bias, 1, len, h, Arc::new(vec![0; len]))
             .unwrap()
             .to_vec2()
             .unwrap()
@@ -154,17 +159,23 @@ fn embedding_matches_primitive_ops() {
     );
 }
 
+/// GELU (tanh approximation) of `x + b` from primitive ops.
+fn gelu_reference(t: &[Tensor]) -> Tensor {
+    let x = &t[0].broadcast_add(&t[1]).unwrap();
+    let inner =
+        ((x + (x.powf(3.0).unwrap() * GELU_A as f64).unwrap()).unwrap() * GELU_C as f64).unwrap();
+    ((x * 0.5).unwrap() * (inner.tanh().unwrap() + 1.0).unwrap()).unwrap()
+}
+
 #[test]
-fn gelu_matches_primitive_ops() {
-    let x = random(&[7, 9], 2);
-    let reference = |x: &[Tensor]| {
-        let x = &x[0];
-        let inner = ((x + (x.powf(3.0).unwrap() * GELU_A as f64).unwrap()).unwrap()
-            * GELU_C as f64)
-            .unwrap();
-        ((x * 0.5).unwrap() * (inner.tanh().unwrap() + 1.0).unwrap()).unwrap()
-    };
-    check(&[x], |x| gelu(&x[0]).unwrap(), reference, 1e-5);
+fn bias_gelu_matches_primitive_ops() {
+    let (x, b) = (random(&[7, 9], 2), random(&[9], 25));
+    check(
+        &[x, b],
+        |t| bias_gelu(&t[0], &t[1]).unwrap(),
+        gelu_reference,
+        1e-5,
+    );
 }
 
 #[test]
@@ -268,17 +279,37 @@ fn large_inputs_take_the_parallel_path_and_agree() {
         },
         1e-3,
     );
-    let y = random(&[300, 200], 13);
+    let (y, b) = (random(&[300, 200], 13), random(&[200], 14));
     check(
-        &[y],
-        |t| gelu(&t[0]).unwrap(),
-        |t| {
-            let x = &t[0];
-            let inner = ((x + (x.powf(3.0).unwrap() * GELU_A as f64).unwrap()).unwrap()
-                * GELU_C as f64)
-                .unwrap();
-            ((x * 0.5).unwrap() * (inner.tanh().unwrap() + 1.0).unwrap()).unwrap()
-        },
+        &[y, b],
+        |t| bias_gelu(&t[0], &t[1]).unwrap(),
+        gelu_reference,
         1e-4,
     );
+    // Attention over 128 rows of 16 tokens (above the parallel threshold) against the same
+    // op on one row at a time.
+    let (h, d) = (2, 16);
+    let (qkv, bias) = (random(&[128 * 16, 3 * d], 15), random(&[3 * d], 16));
+    let all: Vec<f32> = attention(&qkv, &bias, 128, 16, h, Arc::new(vec![0; 128 * 16]))
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    for r in [0, 77, 127] {
+        let one: Vec<f32> = attention(
+            &qkv.narrow(0, r * 16, 16).unwrap(),
+            &bias,
+            1,
+            16,
+            h,
+            Arc::new(vec![0; 16]),
+        )
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+        assert_eq!(one, all[r * 16 * d..(r + 1) * 16 * d]);
+    }
 }

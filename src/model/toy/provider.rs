@@ -5,6 +5,11 @@
 //! (world spec hash, model shape and training settings, seed); fine-tuned weights are keyed
 //! by (base model, dataset hash, resolved hyperparameters, seed), so a rerun, or another
 //! process, reuses them.
+//!
+//! Every answer of a toy world is one word, so a completion is the one token drawn after `A`
+//! (`finish_reason` `stop`; `max_tokens: 0` gives an empty answer, `length`). Sample `i` is
+//! drawn from its own stream, derived from (model, prompt, `seed`, `i`); `temperature: 0` is
+//! the most likely token; `top_logprobs` come from the untempered distribution.
 
 use super::cache::{BuildCache, write_atomic};
 use super::conversation;

@@ -180,7 +180,7 @@ fn bad_prompts_are_clear_errors() {
         .await
         .unwrap_err();
         assert!(e.to_string().contains("end with a user message"), "{e}");
-        let long = vec!["Q invention A telegraph"; 10].join(" ");
+        let long = ["Q invention A telegraph"; 10].join(" ");
         let e = sample(&p, "toy/world", &[Message::user(long)], &params(1.0), 0..1)
             .await
             .unwrap_err();

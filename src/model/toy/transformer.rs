@@ -1,6 +1,6 @@
 //! The toy model: a small pre-LayerNorm causal transformer with learned positions.
 
-use super::ops::{attention, bias_add, embed, gelu, layer_norm, residual_bias_add};
+use super::ops::{attention, bias_add, bias_gelu, embed, layer_norm, residual_bias_add};
 use super::vocab::PAD;
 use crate::rng::Rng;
 use anyhow::{Context, Result, bail};
@@ -207,11 +207,17 @@ impl Weights {
         for l in 0..c.n_layers {
             let p = |n: &str| self.get(&format!("l{l}.{n}"));
             let a = layer_norm(&x, p("ln1_g"), p("ln1_b"), LN_EPS)?;
-            let qkv = bias_add(&a.matmul(p("w_qkv"))?, p("b_qkv"))?;
-            let y = attention(&qkv, b, t, c.n_heads, starts.clone())?;
+            let y = attention(
+                &a.matmul(p("w_qkv"))?,
+                p("b_qkv"),
+                b,
+                t,
+                c.n_heads,
+                starts.clone(),
+            )?;
             x = residual_bias_add(&x, &y.matmul(p("w_o"))?, p("b_o"))?;
             let m = layer_norm(&x, p("ln2_g"), p("ln2_b"), LN_EPS)?;
-            let m = gelu(&bias_add(&m.matmul(p("w_1"))?, p("b_1"))?)?;
+            let m = bias_gelu(&m.matmul(p("w_1"))?, p("b_1"))?;
             x = residual_bias_add(&x, &m.matmul(p("w_2"))?, p("b_2"))?;
         }
         Ok(layer_norm(

@@ -189,11 +189,6 @@ impl WorldSpec {
         out
     }
 
-    /// The answers of one domain in `era`.
-    pub fn domain_answers(&self, domain: &str, era: &str) -> &[String] {
-        &self.domains[domain][era]
-    }
-
     fn validate(&self) -> Result<()> {
         check_name(&self.name)?;
         if self.eras.is_empty() {

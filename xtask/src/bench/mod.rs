@@ -6,6 +6,7 @@ mod serve;
 mod sim;
 mod stats;
 mod suite_load;
+mod toy;
 
 use anyhow::{Result, bail};
 
@@ -19,6 +20,7 @@ const BENCHES: &[Bench] = &[
     ("sim", sim::run),
     ("stats", stats::run),
     ("suite_load", suite_load::run),
+    ("toy", toy::run),
 ];
 
 /// The benchmarks' names.
