@@ -29,8 +29,11 @@ table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding
 .confirmed{color:#0a6b2a}.refuted{color:#a01818}.inconclusive{color:#8a5a00}pre{background:#f5f5f5;padding:.5rem}\
 .answer{font-family:monospace;white-space:pre-wrap}";
 
+/// A cell's name, an arm's name, and its most frequent answers with their counts.
+type TopAnswers = (String, String, Vec<(String, usize)>);
+
 /// The most frequent answers of each (cell, arm), at most `k` each, with counts.
-fn top_answers(outcome: &RunOutcome, k: usize) -> Vec<(String, String, Vec<(String, usize)>)> {
+fn top_answers(outcome: &RunOutcome, k: usize) -> Vec<TopAnswers> {
     let mut out = Vec::new();
     for (c, cell) in outcome.cells.iter().enumerate() {
         let name = cell_name(&crate::effect::Cell {
@@ -142,7 +145,7 @@ pub fn html(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -
             list.join("<br>")
         );
     }
-    let _ = write!(s, "</table></body></html>\n");
+    let _ = writeln!(s, "</table></body></html>");
     s
 }
 
