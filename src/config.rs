@@ -637,12 +637,16 @@ output = 1.0
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("weirdgen.toml:3:16:"), "{e}");
-        assert!(e.contains("`poll_seconds` must be a positive number"), "{e}");
+        assert!(
+            e.contains("`poll_seconds` must be a positive number"),
+            "{e}"
+        );
     }
 
     #[test]
     fn a_provider_set_in_code_replaces_the_builtin() {
-        let c = Config::default().with_provider("openai", ProviderConfig::new("http://127.0.0.1:9/v1"));
+        let c =
+            Config::default().with_provider("openai", ProviderConfig::new("http://127.0.0.1:9/v1"));
         let p = c.provider("openai").unwrap();
         assert_eq!(p.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
         assert_eq!(p.api_key_env, None);

@@ -12,6 +12,7 @@ use super::openai::{Capabilities, OpenAiProvider};
 use super::sim::SimProvider;
 use super::toy::ToyProvider;
 use super::{Finetuner, ModelRef, Sampler};
+use crate::chat::Message;
 use crate::config::{Config, Price};
 use crate::store::Store;
 use anyhow::{Context, Result, bail};
@@ -228,9 +229,15 @@ impl Providers {
     }
 
     /// Readies `model` for sampling: an HTTP provider gets the abilities recorded in `store`
-    /// for this endpoint and model, or probes them once (three short requests) and records
-    /// them. Embedded providers need nothing. Remembered for the life of the providers.
-    pub async fn prepare(&self, model: &ModelRef, store: &Store) -> Result<Readiness> {
+    /// for this endpoint and model, or probes them once (three short requests, asking
+    /// `question` if given: a conversation the model is about to be asked) and records them.
+    /// Embedded providers need nothing. Remembered for the life of the providers.
+    pub async fn prepare(
+        &self,
+        model: &ModelRef,
+        store: &Store,
+        question: Option<&[Message]>,
+    ) -> Result<Readiness> {
         let key = model.to_string();
         if let Some(r) = self.known(&key) {
             return Ok(r);
@@ -246,13 +253,11 @@ impl Providers {
                     }
                     None => {
                         let caps = p
-                            .capabilities(&model.model)
+                            .capabilities_asking(&model.model, question)
                             .await
                             .with_context(|| format!("probing what {model} supports"))?;
-                        store.put_capabilities(
-                            &p.capabilities_key(&model.model),
-                            &caps.to_json(),
-                        )?;
+                        store
+                            .put_capabilities(&p.capabilities_key(&model.model), &caps.to_json())?;
                         caps
                     }
                 };
@@ -383,7 +388,10 @@ mod tests {
             assert!(msg.contains("without --batch"), "{msg}");
         }
         assert!(p.batcher(&"openai/gpt-4.1".parse().unwrap()).is_ok());
-        let e = p.batcher(&"nobody/x".parse().unwrap()).err().expect("an error");
+        let e = p
+            .batcher(&"nobody/x".parse().unwrap())
+            .err()
+            .expect("an error");
         assert!(format!("{e:#}").contains("unknown provider `nobody`"));
     }
 

@@ -152,7 +152,9 @@ async fn batch_model(
     if wants.is_empty() {
         return Ok(0);
     }
-    ctx.providers.prepare(model, &ctx.store).await?;
+    ctx.providers
+        .prepare(model, &ctx.store, Some(&wants[0].cell.messages))
+        .await?;
     let keys: Vec<String> = wants.iter().map(|w| w.key.clone()).collect();
     let probes: HashMap<&str, &str> = keys
         .iter()
@@ -164,14 +166,16 @@ async fn batch_model(
 
     // Batches an earlier (killed) run submitted for these cells: wait for them, never resubmit.
     for rec in ctx.store.pending_batches(&endpoint, &model_name)? {
-        let handle: BatchHandle = serde_json::from_value(rec.handle.clone())
-            .with_context(|| format!("the stored handle of batch {} is unreadable", rec.batch_id))?;
+        let handle: BatchHandle =
+            serde_json::from_value(rec.handle.clone()).with_context(|| {
+                format!("the stored handle of batch {} is unreadable", rec.batch_id)
+            })?;
         let relevant = handle.lines.iter().any(|l| {
             parse_request_id(&l.request_id).is_some_and(|(cell, _)| probes.contains_key(cell))
         });
         if relevant {
-            let (n, f) = await_batch(ctx, opts, &*batcher, model, &endpoint, &handle, &probes)
-                .await?;
+            let (n, f) =
+                await_batch(ctx, opts, &*batcher, model, &endpoint, &handle, &probes).await?;
             stored += n;
             failures.extend(f);
         }
@@ -326,7 +330,9 @@ async fn await_batch(
         };
         let probe = probes
             .get(cell)
-            .map_or("a cell of another run".to_string(), |p| format!("probe `{p}`"));
+            .map_or("a cell of another run".to_string(), |p| {
+                format!("probe `{p}`")
+            });
         let asked: u32 = handle
             .lines
             .iter()

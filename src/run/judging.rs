@@ -73,7 +73,7 @@ pub(super) async fn judge_all(
                         bail!("a judgment of `{name}` is not in the store: run the suite first");
                     }
                     ready
-                        .get_or_try_init(|| ctx.providers.prepare(llm.model(), &ctx.store))
+                        .get_or_try_init(|| ctx.providers.prepare(llm.model(), &ctx.store, None))
                         .await
                         .with_context(|| format!("judge `{name}`"))?;
                     let input = JudgeInput {

@@ -49,7 +49,9 @@ pub(super) async fn fetch(
             bail!("sample {i} of a `{model}` cell is not in the store: run the suite first");
         }
         if !prepared {
-            ctx.providers.prepare(model, &ctx.store).await?;
+            ctx.providers
+                .prepare(model, &ctx.store, Some(messages))
+                .await?;
             prepared = true;
         }
         let mut end = i + 1;

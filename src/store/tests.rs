@@ -190,7 +190,10 @@ fn a_version_1_store_is_upgraded_and_keeps_its_data() {
         assert_eq!(v, 1);
     }
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.samples("cell", 0..1).unwrap()[0].as_ref().unwrap().text, "kept");
+    assert_eq!(
+        s.samples("cell", 0..1).unwrap()[0].as_ref().unwrap().text,
+        "kept"
+    );
     let v: i64 = s
         .conn()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
