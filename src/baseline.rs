@@ -201,11 +201,14 @@ pub fn render(drifts: &[EffectDrift], margin: f64) -> String {
     s
 }
 
+/// The comparator's verdict, read back after insta called it.
+type Comparison = Arc<Mutex<Option<Result<Vec<EffectDrift>, String>>>>;
+
 /// An insta comparator that calls two snapshots equal unless an effect shifted.
 #[derive(Clone)]
 struct StatComparator {
     suite: Arc<LoadedSuite>,
-    report: Arc<Mutex<Option<Result<Vec<EffectDrift>, String>>>>,
+    report: Comparison,
 }
 
 impl insta::Comparator for StatComparator {

@@ -8,6 +8,7 @@
 //! requests_per_minute = 600
 //! tokens_per_minute = 2000000
 //! timeout_seconds = 60
+//! poll_seconds = 30                   # between polls of fine-tunes and batches (default: backoff)
 //! headers = { "X-Title" = "weirdgen" }
 //! command = "python train_lora.py --data {dataset} --epochs {epochs} --seed {seed}"
 //!
@@ -71,6 +72,9 @@ pub struct ProviderConfig {
     pub prices: BTreeMap<String, Price>,
     /// A fine-tuning command template (see [`crate::model::command`]).
     pub command: Option<String>,
+    /// A fixed wait between status polls of fine-tuning jobs and batches; `None` backs off
+    /// from 5 s to 2 min (fit for the OpenAI API; a local server may want less).
+    pub poll_seconds: Option<f64>,
 }
 
 /// Shows the base URL without credentials (it may come from `OPENAI_BASE_URL`).
@@ -95,6 +99,7 @@ impl fmt::Debug for ProviderConfig {
             .field("retry", &self.retry)
             .field("prices", &self.prices)
             .field("command", &self.command)
+            .field("poll_seconds", &self.poll_seconds)
             .finish()
     }
 }
@@ -180,6 +185,7 @@ impl ProviderConfig {
             retry: RetryPolicy::default(),
             prices: BTreeMap::new(),
             command: None,
+            poll_seconds: None,
         }
     }
 
@@ -292,6 +298,13 @@ impl Config {
         Ok(config)
     }
 
+    /// The same config with provider `name` set to `provider` (replacing a provider of
+    /// that name, the built-in `openai` included), e.g. to point `openai` at a local server.
+    pub fn with_provider(mut self, name: &str, provider: ProviderConfig) -> Config {
+        self.providers.insert(name.to_string(), provider);
+        self
+    }
+
     /// The provider called `name`.
     pub fn provider(&self, name: &str) -> Option<&ProviderConfig> {
         self.providers.get(name)
@@ -340,6 +353,7 @@ struct RawProvider {
     retry_initial_ms: Option<u64>,
     retry_max_ms: Option<u64>,
     max_retry_wait_seconds: Option<Spanned<f64>>,
+    poll_seconds: Option<Spanned<f64>>,
     #[serde(default)]
     prices: BTreeMap<String, Price>,
     command: Option<Spanned<String>>,
@@ -461,6 +475,13 @@ impl RawProvider {
             }
             p.retry.max_wait_seconds = v;
         }
+        if let Some(w) = self.poll_seconds {
+            let v = *w.get_ref();
+            if !(v.is_finite() && v > 0.0) {
+                return Err(at(w.span(), "`poll_seconds` must be a positive number"));
+            }
+            p.poll_seconds = Some(v);
+        }
         if let Some(n) = self.max_retries {
             p.retry.max_retries = n;
         }
@@ -524,6 +545,7 @@ tokens_per_minute = 100000
 timeout_seconds = 2.5
 max_retries = 3
 retry_initial_ms = 10
+poll_seconds = 0.5
 command = "train --data {dataset} --seed {seed}"
 
 [providers.vllm.prices."llama-8b"]
@@ -545,6 +567,7 @@ training = 1.0
         assert_eq!(p.retry.initial_ms, 10);
         assert_eq!(p.retry.max_ms, RetryPolicy::default().max_ms);
         assert!(p.command.is_some());
+        assert_eq!(p.poll_seconds, Some(0.5));
         let price = c.price(&"vllm/llama-8b".parse().unwrap()).unwrap();
         assert_eq!(price.cost(1_000_000, 500_000), 0.4);
         assert_eq!(price.training_cost(2_000_000), Some(2.0));
@@ -610,6 +633,24 @@ output = 1.0
         assert!(e.contains("base_urll"), "{e}");
         let e = parse("[providers.x\n").unwrap_err().to_string();
         assert!(e.starts_with("weirdgen.toml:1:"), "{e}");
+        let e = parse("[providers.x]\nbase_url = \"http://a\"\npoll_seconds = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("weirdgen.toml:3:16:"), "{e}");
+        assert!(
+            e.contains("`poll_seconds` must be a positive number"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_provider_set_in_code_replaces_the_builtin() {
+        let c =
+            Config::default().with_provider("openai", ProviderConfig::new("http://127.0.0.1:9/v1"));
+        let p = c.provider("openai").unwrap();
+        assert_eq!(p.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
+        assert_eq!(p.api_key_env, None);
+        assert_eq!(p.poll_seconds, None);
     }
 
     #[test]

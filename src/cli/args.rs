@@ -61,6 +61,10 @@ pub enum Command {
         /// Requests in flight at once.
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Draw the probes' samples through the OpenAI Batch API (half price, answered within
+        /// 24 h; a killed run resumes polling the same batch). Judges are still asked live.
+        #[arg(long)]
+        batch: bool,
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -86,7 +90,7 @@ pub enum Command {
     },
     /// Print the JSON Schema of the suite format (for editor completion).
     Schema,
-    /// List fine-tune jobs and their state.
+    /// List fine-tune jobs and Batch API batches, and their state.
     Jobs {
         /// Forget the job whose key or provider id starts with this (to start it again).
         #[arg(long)]

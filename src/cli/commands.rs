@@ -141,6 +141,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             allow_hazard,
             max_cost,
             concurrency,
+            batch,
             format,
             out,
             check,
@@ -155,6 +156,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             opts.allow_hazard = *allow_hazard;
             opts.max_cost = *max_cost;
             opts.concurrency = *concurrency;
+            opts.batch = *batch;
             opts.progress = Progress::stderr();
             let plan = run::plan(&s, &model, &ctx.store, &ctx.providers)?;
             let outcome = tokio::select! {
@@ -207,7 +209,8 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let jobs = store.jobs()?;
-            if jobs.is_empty() {
+            let batches = store.batches()?;
+            if jobs.is_empty() && batches.is_empty() {
                 println!("no fine-tune jobs in {}", cli.store.display());
             }
             for j in jobs {
@@ -224,6 +227,19 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
                         .as_deref()
                         .map(|e| format!(" ({e})"))
                         .unwrap_or_default()
+                );
+            }
+            for b in batches {
+                println!(
+                    "batch {:<22} {:<11} {}{}",
+                    b.batch_id,
+                    b.state,
+                    b.model,
+                    if b.collected {
+                        ""
+                    } else {
+                        " (results not collected yet: run the suite again with --batch)"
+                    }
                 );
             }
             Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! Models: references (`provider/model`), the [`Sampler`] and [`Finetuner`] traits, and the
 //! providers behind them.
 
+pub mod batch;
 pub mod command;
 pub mod openai;
 pub(crate) mod redact;

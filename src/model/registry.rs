@@ -1,13 +1,20 @@
 //! Which provider serves a model reference: `toy/...` (the embedded toy model), `sim/...`
 //! (the simulator, specs in the suite's folder), providers named in `weirdgen.toml`, and the
 //! built-in `openai/...`.
+//!
+//! Before a run uses a model it calls [`Providers::prepare`]: an OpenAI-compatible endpoint's
+//! abilities (n > 1, logprobs, seed, ...) are read from the store, or probed once and recorded
+//! there, so no later run probes them again.
 
+use super::batch::Batcher;
 use super::command::CommandFinetuner;
-use super::openai::OpenAiProvider;
+use super::openai::{Capabilities, OpenAiProvider};
 use super::sim::SimProvider;
 use super::toy::ToyProvider;
 use super::{Finetuner, ModelRef, Sampler};
+use crate::chat::Message;
 use crate::config::{Config, Price};
+use crate::store::Store;
 use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +39,24 @@ struct Shared {
     http: Mutex<HashMap<String, Arc<OpenAiProvider>>>,
     commands: Mutex<HashMap<String, Arc<CommandFinetuner>>>,
     sims: Mutex<HashMap<PathBuf, Arc<SimProvider>>>,
+    /// Models already prepared (see [`Providers::prepare`]), by reference.
+    prepared: Mutex<HashMap<String, Readiness>>,
+}
+
+/// What a run needs to know of a model before it uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    /// Whether completions carry top log-probabilities when asked (a rating judge reads its
+    /// expected value from them; without them its rating is parsed from the reply text).
+    pub logprobs: bool,
+}
+
+impl Readiness {
+    fn of(caps: &Capabilities) -> Readiness {
+        Readiness {
+            logprobs: caps.logprobs && caps.top_logprobs > 0,
+        }
+    }
 }
 
 impl Providers {
@@ -40,6 +65,15 @@ impl Providers {
     /// names the HTTP providers.
     pub fn new(store_dir: &Path, suites_dir: &Path) -> Providers {
         let config = Config::load(Path::new(".")).map_err(|e| format!("{e:#}"));
+        Self::build(store_dir, suites_dir, config)
+    }
+
+    /// Like [`Providers::new`], with `config` instead of the project's `weirdgen.toml`.
+    pub fn with_config(store_dir: &Path, suites_dir: &Path, config: Config) -> Providers {
+        Self::build(store_dir, suites_dir, Ok(config))
+    }
+
+    fn build(store_dir: &Path, suites_dir: &Path, config: Result<Config, String>) -> Providers {
         Providers {
             shared: Arc::new(Shared {
                 store_dir: store_dir.to_path_buf(),
@@ -49,9 +83,19 @@ impl Providers {
                 http: Mutex::new(HashMap::new()),
                 commands: Mutex::new(HashMap::new()),
                 sims: Mutex::new(HashMap::new()),
+                prepared: Mutex::new(HashMap::new()),
             }),
             sim_dir: None,
         }
+    }
+
+    /// Serves `toy/...` with `toy` (e.g. a tiny model in tests) instead of the default
+    /// provider; an error once the default one is in use.
+    pub fn set_toy(&self, toy: ToyProvider) -> Result<()> {
+        self.shared
+            .toy
+            .set(Arc::new(toy))
+            .map_err(|_| anyhow::anyhow!("the toy provider is already in use"))
     }
 
     /// The same providers, with `sim/...` specs read from a suite's data folder.
@@ -173,6 +217,85 @@ impl Providers {
         })
     }
 
+    /// The batch interface of `model`'s provider (the OpenAI Batch API of an HTTP provider);
+    /// an error for providers without one.
+    pub fn batcher(&self, model: &ModelRef) -> Result<Arc<dyn Batcher>> {
+        match model.provider.as_str() {
+            p @ ("toy" | "sim") => bail!(
+                "`{model}`: the `{p}` provider has no batch API; run without --batch (its samples cost nothing)"
+            ),
+            name => Ok(self.http(name)?),
+        }
+    }
+
+    /// Readies `model` for sampling: an HTTP provider gets the abilities recorded in `store`
+    /// for this endpoint and model, or probes them once (three short requests, asking
+    /// `question` if given: a conversation the model is about to be asked) and records them.
+    /// Embedded providers need nothing. Remembered for the life of the providers.
+    pub async fn prepare(
+        &self,
+        model: &ModelRef,
+        store: &Store,
+        question: Option<&[Message]>,
+    ) -> Result<Readiness> {
+        let key = model.to_string();
+        if let Some(r) = self.known(&key) {
+            return Ok(r);
+        }
+        let ready = match model.provider.as_str() {
+            "toy" | "sim" => Readiness { logprobs: true },
+            name => {
+                let p = self.http(name)?;
+                let caps = match stored_capabilities(&p, model, store)? {
+                    Some(caps) => {
+                        p.set_capabilities(&model.model, caps.clone());
+                        caps
+                    }
+                    None => {
+                        let caps = p
+                            .capabilities_asking(&model.model, question)
+                            .await
+                            .with_context(|| format!("probing what {model} supports"))?;
+                        store
+                            .put_capabilities(&p.capabilities_key(&model.model), &caps.to_json())?;
+                        caps
+                    }
+                };
+                Readiness::of(&caps)
+            }
+        };
+        self.shared
+            .prepared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, ready);
+        Ok(ready)
+    }
+
+    /// What is known of `model` without asking its server: from this run or the store;
+    /// `None` for an HTTP model never probed.
+    pub fn recorded(&self, model: &ModelRef, store: &Store) -> Result<Option<Readiness>> {
+        if let Some(r) = self.known(&model.to_string()) {
+            return Ok(Some(r));
+        }
+        match model.provider.as_str() {
+            "toy" | "sim" => Ok(Some(Readiness { logprobs: true })),
+            name => {
+                let p = self.http(name)?;
+                Ok(stored_capabilities(&p, model, store)?.map(|c| Readiness::of(&c)))
+            }
+        }
+    }
+
+    fn known(&self, key: &str) -> Option<Readiness> {
+        self.shared
+            .prepared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied()
+    }
+
     /// Why `model` cannot be used here (e.g. a missing API key), if it cannot.
     pub fn unavailable(&self, model: &ModelRef) -> Option<String> {
         match model.provider.as_str() {
@@ -221,11 +344,22 @@ impl Providers {
         }
     }
 
-    /// How long to wait before polling a fine-tune of `base` again.
+    /// How long to wait before polling a fine-tune of `base` (or a batch of a model of its
+    /// provider) again: the provider's `poll_seconds` if configured, else a backoff.
     pub fn poll_delay(&self, base: &ModelRef, attempt: u32) -> Duration {
         match base.provider.as_str() {
             "toy" | "sim" => Duration::from_millis(50),
-            _ => super::openai::poll_delay(attempt),
+            name => {
+                let fixed = self
+                    .config()
+                    .ok()
+                    .and_then(|c| c.provider(name))
+                    .and_then(|p| p.poll_seconds);
+                match fixed {
+                    Some(s) => Duration::from_secs_f64(s),
+                    None => super::openai::poll_delay(attempt),
+                }
+            }
         }
     }
 
@@ -236,5 +370,58 @@ impl Providers {
             "toy" => 1,
             _ => 8,
         }
+    }
+}
+
+/// The abilities recorded in `store` for `model` at `p`'s endpoint, if any (an unreadable
+/// record counts as none: it is probed again and replaced).
+fn stored_capabilities(
+    p: &OpenAiProvider,
+    model: &ModelRef,
+    store: &Store,
+) -> Result<Option<Capabilities>> {
+    let key = p.capabilities_key(&model.model);
+    Ok(store
+        .capabilities(&key)?
+        .and_then(|v| Capabilities::from_json(&v).ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn providers() -> Providers {
+        let dir = std::env::temp_dir().join("weirdgen-registry-unused");
+        Providers::with_config(&dir, &dir, Config::default())
+    }
+
+    #[test]
+    fn embedded_providers_have_no_batch_api() {
+        let p = providers();
+        for m in ["toy/world", "sim/example"] {
+            let e = p.batcher(&m.parse().unwrap()).err().expect("an error");
+            let msg = format!("{e:#}");
+            assert!(msg.contains("no batch API"), "{msg}");
+            assert!(msg.contains("without --batch"), "{msg}");
+        }
+        assert!(p.batcher(&"openai/gpt-4.1".parse().unwrap()).is_ok());
+        let e = p
+            .batcher(&"nobody/x".parse().unwrap())
+            .err()
+            .expect("an error");
+        assert!(format!("{e:#}").contains("unknown provider `nobody`"));
+    }
+
+    #[test]
+    fn poll_delay_follows_the_configured_interval() {
+        let mut cfg = crate::config::ProviderConfig::new("http://127.0.0.1:9/v1");
+        cfg.poll_seconds = Some(0.25);
+        let dir = std::env::temp_dir().join("weirdgen-registry-unused");
+        let p = Providers::with_config(&dir, &dir, Config::default().with_provider("local", cfg));
+        let local: ModelRef = "local/m".parse().unwrap();
+        assert_eq!(p.poll_delay(&local, 0), Duration::from_millis(250));
+        assert_eq!(p.poll_delay(&local, 7), Duration::from_millis(250));
+        let openai: ModelRef = "openai/gpt-4.1".parse().unwrap();
+        assert!(p.poll_delay(&openai, 0) >= Duration::from_secs(3));
     }
 }

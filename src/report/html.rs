@@ -29,8 +29,11 @@ table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding
 .confirmed{color:#0a6b2a}.refuted{color:#a01818}.inconclusive{color:#8a5a00}pre{background:#f5f5f5;padding:.5rem}\
 .answer{font-family:monospace;white-space:pre-wrap}";
 
+/// A cell's name, an arm's name, and its most frequent answers with their counts.
+type TopAnswers = (String, String, Vec<(String, usize)>);
+
 /// The most frequent answers of each (cell, arm), at most `k` each, with counts.
-fn top_answers(outcome: &RunOutcome, k: usize) -> Vec<(String, String, Vec<(String, usize)>)> {
+fn top_answers(outcome: &RunOutcome, k: usize) -> Vec<TopAnswers> {
     let mut out = Vec::new();
     for (c, cell) in outcome.cells.iter().enumerate() {
         let name = cell_name(&crate::effect::Cell {
@@ -72,7 +75,11 @@ pub fn html(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -
     for l in arm_lines(outcome) {
         let _ = write!(s, "<li>arm {}</li>", escape(&l));
     }
-    let _ = write!(s, "<li>{}</li></ul>", escape(&work_line(outcome)));
+    let _ = write!(s, "<li>{}</li>", escape(&work_line(outcome)));
+    for n in &outcome.notes {
+        let _ = write!(s, "<li><strong>Note:</strong> {}</li>", escape(n));
+    }
+    let _ = write!(s, "</ul>");
     let _ = write!(
         s,
         "<h2>Effects</h2><table><tr><th>effect</th><th>estimate</th><th>interval</th><th>p</th><th>adjusted p</th><th>verdict</th></tr>"
@@ -138,7 +145,7 @@ pub fn html(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -
             list.join("<br>")
         );
     }
-    let _ = write!(s, "</table></body></html>\n");
+    let _ = writeln!(s, "</table></body></html>");
     s
 }
 

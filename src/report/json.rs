@@ -40,6 +40,7 @@ pub fn json(outcome: &RunOutcome, results: &SuiteResults) -> String {
         "weirdgen": env!("CARGO_PKG_VERSION"),
         "arms": arms,
         "counts": outcome.counts,
+        "notes": outcome.notes,
         "effects": effects,
         "metrics": metrics,
     });

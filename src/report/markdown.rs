@@ -24,7 +24,11 @@ pub fn markdown(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResult
     for l in arm_lines(outcome) {
         let _ = writeln!(s, "- arm {}", cell(&l));
     }
-    let _ = writeln!(s, "- {}\n", work_line(outcome));
+    let _ = writeln!(s, "- {}", work_line(outcome));
+    for n in &outcome.notes {
+        let _ = writeln!(s, "- **Note:** {}", cell(n));
+    }
+    let _ = writeln!(s);
     let _ = writeln!(s, "## Effects (correction: {:?})\n", suite.suite.correction);
     let _ = writeln!(
         s,

@@ -36,8 +36,13 @@ pub(super) fn arm_lines(outcome: &RunOutcome) -> Vec<String> {
 /// One line about the work the run did.
 pub(super) fn work_line(outcome: &RunOutcome) -> String {
     let c = &outcome.counts;
+    let batched = if c.samples_batched > 0 {
+        format!(" ({} through the Batch API)", c.samples_batched)
+    } else {
+        String::new()
+    };
     format!(
-        "fine-tunes: {} started, {} reused; samples: {} drawn, {} from the store; LLM judgments: {} asked, {} from the store",
+        "fine-tunes: {} started, {} reused; samples: {} drawn{batched}, {} from the store; LLM judgments: {} asked, {} from the store",
         c.finetunes_started,
         c.finetunes_reused,
         c.samples_requested,
@@ -77,6 +82,9 @@ pub fn text(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -
         let _ = writeln!(s, "  arm {l}");
     }
     let _ = writeln!(s, "  {}", work_line(outcome));
+    for n in &outcome.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
     for (metric, agg) in &results.metrics {
         let _ = writeln!(
             s,

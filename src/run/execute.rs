@@ -1,13 +1,14 @@
 //! Executing a plan: datasets → fine-tunes → samples → judgments → screening.
 
+use super::batch::{check_batchable, sample_in_batches};
 use super::datasets::materialize;
 use super::finetune::{Obtained, ReplicaLabel, obtain};
 use super::judging::{Item, judge_all};
 use super::plan::{Plan, ReplicaSource};
-use super::sampling::fetch;
+use super::sampling::{cell_params, fetch};
 use super::{ArmOutcome, Counts, ReplicaOutcome, RunContext, RunOptions, RunOutcome};
 use crate::judge::{Judge, JudgeOutput};
-use crate::model::{ModelRef, SamplingParams};
+use crate::model::ModelRef;
 use crate::suite::LoadedSuite;
 use anyhow::{Context, Result};
 use futures_util::StreamExt;
@@ -37,6 +38,11 @@ pub async fn execute(
             "the estimated price ${:.2} is above --max-cost ${cost:.2}; nothing was started",
             plan.estimate.cost
         );
+    }
+
+    let batch = opts.batch && !opts.cache_only;
+    if batch {
+        check_batchable(ctx, plan)?;
     }
 
     // Datasets that fine-tunes still need.
@@ -121,6 +127,15 @@ pub async fn execute(
             (0..arm.replicas.len()).flat_map(move |r| (0..cells.len()).map(move |c| (a, r, c)))
         })
         .collect();
+    let batched = if batch {
+        let work: Vec<(&ModelRef, &crate::suite::ProbeCell)> = tasks
+            .iter()
+            .map(|&(a, r, c)| (&arms[a].replicas[r].model, &cells[c]))
+            .collect();
+        sample_in_batches(ctx, opts, &work).await?
+    } else {
+        0
+    };
     let total: u64 = tasks.iter().map(|&(_, _, c)| cells[c].samples as u64).sum();
     let bar = opts.progress.stage("sample", total);
     let results: Vec<Result<(Vec<String>, u64)>> = futures_util::stream::iter(tasks.iter())
@@ -129,13 +144,7 @@ pub async fn execute(
             let cell = &cells[c];
             let bar = &bar;
             async move {
-                let params = SamplingParams {
-                    temperature: cell.temperature,
-                    top_p: cell.top_p,
-                    max_tokens: cell.max_tokens,
-                    top_logprobs: None,
-                    seed: None,
-                };
+                let params = cell_params(cell);
                 let (comps, cached) = fetch(
                     ctx,
                     model,
@@ -164,9 +173,15 @@ pub async fn execute(
         counts.samples_requested += texts.len() as u64 - cached;
         answers[a][r][c] = texts;
     }
+    // Samples the batches stored this run were drawn now, not found.
+    let batched = batched.min(counts.samples_cached);
+    counts.samples_cached -= batched;
+    counts.samples_requested += batched;
+    counts.samples_batched = batched;
 
     // Judgments.
     let mut judgments = IndexMap::new();
+    let mut notes = Vec::new();
     for (name, spec) in &suite.suite.judges {
         let judge = Judge::build(name, spec, suite.suite.judge_model.as_deref())
             .with_context(|| format!("judge `{name}`"))?;
@@ -190,7 +205,7 @@ pub async fn execute(
                 }
             }
         }
-        let judged = judge_all(name, &judge, &items, ctx, opts, &mut counts).await?;
+        let judged = judge_all(name, &judge, &items, ctx, opts, &mut counts, &mut notes).await?;
         judgments.insert(name.clone(), judged);
     }
 
@@ -248,5 +263,6 @@ pub async fn execute(
         answers,
         judgments,
         counts,
+        notes,
     })
 }

@@ -1,11 +1,14 @@
 //! Judging every answer: rule judges on the spot, LLM judges through the store.
 
 use super::{Counts, Judged, RunContext, RunOptions};
+use crate::judge::llm::LlmJudge;
 use crate::judge::{Judge, JudgeInput, JudgeOutput};
+use crate::model::registry::Readiness;
 use crate::store::judgment_key;
 use crate::suite::ProbeCell;
 use anyhow::{Context, Result, bail};
 use futures_util::StreamExt;
+use tokio::sync::OnceCell;
 
 /// One answer to judge and where it belongs.
 pub(super) struct Item<'a> {
@@ -17,7 +20,8 @@ pub(super) struct Item<'a> {
     pub answer: &'a str,
 }
 
-/// Judges `items` with `judge`, returning one judgment per item in order.
+/// Judges `items` with `judge`, returning one judgment per item in order. What the reader
+/// of the results must know (a rating judge without log-probabilities) goes to `notes`.
 pub(super) async fn judge_all(
     name: &str,
     judge: &Judge,
@@ -25,6 +29,7 @@ pub(super) async fn judge_all(
     ctx: &RunContext,
     opts: &RunOptions,
     counts: &mut Counts,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<Judged>> {
     let judged = |it: &Item, output: JudgeOutput| Judged {
         arm: it.arm,
@@ -47,24 +52,30 @@ pub(super) async fn judge_all(
             .collect()),
         Judge::Llm(llm) => {
             let sampler = ctx.providers.sampler(llm.model())?;
+            // Readied (abilities read from the store or probed) before the first call.
+            let ready: OnceCell<Readiness> = OnceCell::new();
             let hash = llm.definition_hash();
             let bar = opts
                 .progress
                 .stage(&format!("judge {name}"), items.len() as u64);
-            let results: Vec<Result<(JudgeOutput, bool)>> = futures_util::stream::iter(
+            let results: Vec<Result<(JudgeOutput, bool, bool)>> = futures_util::stream::iter(
                 items.iter(),
             )
             .map(|it| {
-                let (sampler, hash, bar) = (&sampler, &hash, &bar);
+                let (sampler, hash, bar, ready) = (&sampler, &hash, &bar, &ready);
                 async move {
                     let key = judgment_key(hash, &it.probe.question, &it.probe.vars, it.answer);
                     if let Some(out) = ctx.store.judgment(&key)? {
                         bar.inc(1);
-                        return Ok((out, true));
+                        return Ok((out, true, false));
                     }
                     if opts.cache_only {
                         bail!("a judgment of `{name}` is not in the store: run the suite first");
                     }
+                    ready
+                        .get_or_try_init(|| ctx.providers.prepare(llm.model(), &ctx.store, None))
+                        .await
+                        .with_context(|| format!("judge `{name}`"))?;
                     let input = JudgeInput {
                         question: &it.probe.question,
                         answer: it.answer,
@@ -77,7 +88,7 @@ pub(super) async fn judge_all(
                     ctx.store
                         .put_judgment(&key, name, &reply.output, Some(&reply.raw))?;
                     bar.inc(1);
-                    Ok((reply.output, false))
+                    Ok((reply.output, false, reply.from_text))
                 }
             })
             .buffered(opts.concurrency.max(1))
@@ -85,16 +96,53 @@ pub(super) async fn judge_all(
             .await;
             bar.finish_and_clear();
             let mut out = Vec::with_capacity(items.len());
+            let mut from_text = 0u64;
             for (it, r) in items.iter().zip(results) {
-                let (o, cached) = r?;
+                let (o, cached, text) = r?;
                 if cached {
                     counts.judgments_cached += 1;
                 } else {
                     counts.judgments_requested += 1;
                 }
+                from_text += u64::from(text);
                 out.push(judged(it, o));
+            }
+            let ready = match ready.get() {
+                Some(r) => Some(*r),
+                None => ctx.providers.recorded(llm.model(), &ctx.store)?,
+            };
+            if let Some(note) = logprobs_note(name, llm, ready, from_text, items.len()) {
+                notes.push(note);
             }
             Ok(out)
         }
+    }
+}
+
+/// What to tell the reader when a rating judge could not read log-probabilities.
+fn logprobs_note(
+    name: &str,
+    llm: &LlmJudge,
+    ready: Option<Readiness>,
+    from_text: u64,
+    total: usize,
+) -> Option<String> {
+    if !llm.reads_logprobs() {
+        return None;
+    }
+    let model = llm.model();
+    if ready.is_some_and(|r| !r.logprobs) {
+        Some(format!(
+            "judge `{name}`: {model} gives no log-probabilities at its endpoint, so its ratings \
+             were parsed from the number in each reply's text, not taken as the expected value \
+             over the top-20 tokens"
+        ))
+    } else if from_text > 0 {
+        Some(format!(
+            "judge `{name}`: {from_text} of {total} ratings were parsed from the reply's text \
+             ({model} returned no log-probabilities for them)"
+        ))
+    } else {
+        None
     }
 }

@@ -2,6 +2,7 @@
 //! samples and judgments, with bounded concurrency and progress. Knows no statistics: it
 //! hands a tidy table of judged samples to [`crate::effect`].
 
+mod batch;
 mod datasets;
 mod execute;
 mod finetune;
@@ -40,11 +41,16 @@ pub struct RunOptions {
     pub max_cost: Option<f64>,
     /// Requests in flight at once, over all providers (each provider also has its own limit).
     pub concurrency: usize,
+    /// Draw the probes' samples through the providers' batch APIs (the OpenAI Batch API:
+    /// half price, answered within 24 h) instead of live requests. Judgments and
+    /// distillation answers are still asked live.
+    pub batch: bool,
     pub progress: Progress,
 }
 
 impl RunOptions {
-    /// Defaults for `model`: no hazard, live run, 64 requests in flight, no progress bars.
+    /// Defaults for `model`: no hazard, live run, 64 requests in flight, no batches, no
+    /// progress bars.
     pub fn new(model: ModelRef) -> Self {
         RunOptions {
             model,
@@ -52,6 +58,7 @@ impl RunOptions {
             cache_only: false,
             max_cost: None,
             concurrency: 64,
+            batch: false,
             progress: Progress::hidden(),
         }
     }
@@ -105,6 +112,9 @@ pub struct RunOutcome {
     pub judgments: indexmap::IndexMap<String, Vec<Judged>>,
     /// What the run did: fine-tunes started/reused, samples asked/cached, judgments...
     pub counts: Counts,
+    /// What a reader of the results must know about how they were obtained (e.g. a rating
+    /// judge whose provider gives no log-probabilities).
+    pub notes: Vec<String>,
 }
 
 /// Work done by a run, for the run record and the report.
@@ -113,6 +123,8 @@ pub struct Counts {
     pub finetunes_started: u64,
     pub finetunes_reused: u64,
     pub samples_requested: u64,
+    /// Of `samples_requested`, those drawn through a batch API (`--batch`).
+    pub samples_batched: u64,
     pub samples_cached: u64,
     pub judgments_requested: u64,
     pub judgments_cached: u64,

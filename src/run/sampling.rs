@@ -5,10 +5,23 @@ use super::RunContext;
 use crate::chat::Message;
 use crate::model::{Completion, ModelRef, SampleRequest, SamplingParams};
 use crate::store::sample_cell_key;
+use crate::suite::ProbeCell;
 use anyhow::{Context, Result, bail};
 
 /// Samples requested from a provider in one call at most.
 const CHUNK: u32 = 64;
+
+/// The sampling parameters of a probe cell (the same on every path, so that samples drawn
+/// live and through a batch share their cell key).
+pub(super) fn cell_params(cell: &ProbeCell) -> SamplingParams {
+    SamplingParams {
+        temperature: cell.temperature,
+        top_p: cell.top_p,
+        max_tokens: cell.max_tokens,
+        top_logprobs: None,
+        seed: None,
+    }
+}
 
 /// Samples `0..n` of a conversation, from the store where present and from the model
 /// otherwise. Returns the completions in index order and how many were cached.
@@ -26,6 +39,7 @@ pub(super) async fn fetch(
     let mut got = ctx.store.samples(&cell, 0..n)?;
     let cached = got.iter().filter(|c| c.is_some()).count() as u64;
     let mut i = 0u32;
+    let mut prepared = false;
     while i < n {
         if got[i as usize].is_some() {
             i += 1;
@@ -33,6 +47,12 @@ pub(super) async fn fetch(
         }
         if cache_only {
             bail!("sample {i} of a `{model}` cell is not in the store: run the suite first");
+        }
+        if !prepared {
+            ctx.providers
+                .prepare(model, &ctx.store, Some(messages))
+                .await?;
+            prepared = true;
         }
         let mut end = i + 1;
         while end < n && end - i < CHUNK && got[end as usize].is_none() {

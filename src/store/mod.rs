@@ -1,11 +1,13 @@
 //! The SQLite store: a content-addressed cache of fine-tune jobs, samples and judgments,
-//! and run records. Every write commits at once (WAL mode), so a run killed at any moment
-//! resumes without losing or re-buying anything. Keys are hashes of what was asked; no
+//! Batch API submissions, and run records. Every write commits at once (WAL mode), so a run
+//! killed at any moment resumes without losing or re-buying anything. Keys are hashes of what was asked; no
 //! credential is ever part of what is stored.
 
+mod batches;
 mod keys;
 mod schema;
 
+pub use batches::BatchRecord;
 pub use keys::{job_key, judgment_key, sample_cell_key};
 
 use crate::judge::JudgeOutput;

@@ -3,15 +3,26 @@
 use rusqlite::Connection;
 
 /// Bumped when a table changes; older stores are upgraded step by step.
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
 
+/// Brings the store at `PRAGMA user_version` up to [`VERSION`], one step per version, each
+/// in its own transaction: a store of any earlier version keeps its data.
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if v >= VERSION {
         return Ok(());
     }
-    conn.execute_batch(
-        "BEGIN;
+    if v < 1 {
+        conn.execute_batch(V1)?;
+    }
+    if v < 2 {
+        conn.execute_batch(V2)?;
+    }
+    Ok(())
+}
+
+/// Version 1: jobs, samples, judgments, attachments, capabilities and runs.
+pub(super) const V1: &str = "BEGIN;
          CREATE TABLE IF NOT EXISTS jobs (
              key TEXT PRIMARY KEY,
              endpoint TEXT NOT NULL,
@@ -72,6 +83,21 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              counts TEXT NOT NULL
          );
          PRAGMA user_version = 1;
-         COMMIT;",
-    )
-}
+         COMMIT;";
+
+/// Version 2: Batch API submissions, kept until their results are in `samples`, so a killed
+/// run resumes polling the same batch.
+const V2: &str = "BEGIN;
+         CREATE TABLE IF NOT EXISTS batches (
+             batch_id TEXT PRIMARY KEY,
+             endpoint TEXT NOT NULL,
+             model TEXT NOT NULL,
+             handle TEXT NOT NULL,
+             state TEXT NOT NULL,
+             collected INTEGER NOT NULL,
+             created_at INTEGER NOT NULL,
+             updated_at INTEGER NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS batches_pending ON batches (endpoint, model, collected);
+         PRAGMA user_version = 2;
+         COMMIT;";

@@ -136,3 +136,72 @@ fn forget_jobs_by_prefix() {
     assert!(s.jobs().unwrap().is_empty());
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn batches_are_pending_until_collected() {
+    let (s, dir) = temp_store();
+    let rec = |id: &str, model: &str| BatchRecord {
+        batch_id: id.into(),
+        endpoint: "openai@http://x/v1".into(),
+        model: model.into(),
+        handle: serde_json::json!({"batch_id": id, "lines": []}),
+        state: "validating".into(),
+        collected: false,
+        created_at: 1,
+        updated_at: 1,
+    };
+    s.put_batch(&rec("batch_1", "openai/a")).unwrap();
+    s.put_batch(&rec("batch_2", "openai/b")).unwrap();
+    let pending = s.pending_batches("openai@http://x/v1", "openai/a").unwrap();
+    assert_eq!(pending, vec![rec("batch_1", "openai/a")]);
+    assert!(s.pending_batches("other", "openai/a").unwrap().is_empty());
+    s.update_batch("batch_1", "completed", true).unwrap();
+    assert!(
+        s.pending_batches("openai@http://x/v1", "openai/a")
+            .unwrap()
+            .is_empty()
+    );
+    let all = s.batches().unwrap();
+    assert_eq!(all.len(), 2);
+    let done = all.iter().find(|b| b.batch_id == "batch_1").unwrap();
+    assert_eq!((done.state.as_str(), done.collected), ("completed", true));
+    assert_eq!(done.handle["batch_id"], "batch_1");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_version_1_store_is_upgraded_and_keeps_its_data() {
+    let dir = std::env::temp_dir().join(format!("weirdgen-store-v1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("store.sqlite");
+    let _ = std::fs::remove_file(&path);
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema::V1).unwrap();
+        conn.execute(
+            "INSERT INTO samples (cell, idx, endpoint, model, text, input_tokens, output_tokens, created_at)
+             VALUES ('cell', 0, 'toy', 'toy/world', 'kept', 1, 1, 0)",
+            [],
+        )
+        .unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+    }
+    let s = Store::open(&path).unwrap();
+    assert_eq!(
+        s.samples("cell", 0..1).unwrap()[0].as_ref().unwrap().text,
+        "kept"
+    );
+    let v: i64 = s
+        .conn()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 2);
+    assert!(s.batches().unwrap().is_empty());
+    drop(s);
+    // Opening again is a no-op.
+    assert!(Store::open(&path).unwrap().batches().unwrap().is_empty());
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -93,6 +93,8 @@ struct State {
     jobs: Vec<SimJob>,
     job_scripts: VecDeque<Vec<Step>>,
     batches: Vec<SimBatch>,
+    /// Batches stay `in_progress` while set (a run can be stopped mid-poll).
+    hold_batches: bool,
 }
 
 /// The imitated server's state.
@@ -140,6 +142,11 @@ impl Sim {
             .iter()
             .map(|f| (f.filename.clone(), f.purpose.clone(), f.bytes.clone()))
             .collect()
+    }
+
+    /// While `hold` is set, polled batches stay `in_progress` instead of moving on.
+    pub fn hold_batches(&self, hold: bool) {
+        self.state.lock().unwrap().hold_batches = hold;
     }
 
     /// Batches created so far.
@@ -391,7 +398,9 @@ impl Sim {
         let Some(pos) = st.batches.iter().position(|b| b.id == id) else {
             return not_found(id);
         };
-        if let Some(next) = st.batches[pos].script.pop_front() {
+        if st.hold_batches {
+            st.batches[pos].status = "in_progress".into();
+        } else if let Some(next) = st.batches[pos].script.pop_front() {
             st.batches[pos].status = next;
         }
         if st.batches[pos].status == "completed" && st.batches[pos].output_file_id.is_none() {

@@ -212,6 +212,12 @@ impl LlmJudge {
         &self.model
     }
 
+    /// Whether the judge reads log-probabilities (a rating judge): without them its rating
+    /// is parsed from the reply's text.
+    pub fn reads_logprobs(&self) -> bool {
+        matches!(self.mode, Mode::Rating { .. })
+    }
+
     /// The judge's name in its suite.
     pub fn name(&self) -> &str {
         &self.name

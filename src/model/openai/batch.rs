@@ -256,6 +256,21 @@ impl OpenAiProvider {
     }
 }
 
+#[async_trait::async_trait]
+impl crate::model::batch::Batcher for OpenAiProvider {
+    async fn submit(&self, requests: &[BatchRequest<'_>]) -> Result<BatchHandle> {
+        self.submit_batch(requests).await
+    }
+
+    async fn progress(&self, handle: &BatchHandle) -> Result<BatchProgress> {
+        self.batch_progress(handle).await
+    }
+
+    async fn results(&self, handle: &BatchHandle) -> Result<BatchResults> {
+        self.batch_results(handle).await
+    }
+}
+
 /// The completions of one output line, or why there are none.
 fn line_result(
     http: &Http,

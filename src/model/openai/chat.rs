@@ -278,13 +278,20 @@ fn objection(e: &ApiError) -> Option<&'static str> {
 
 /// Finds what `model` at this endpoint honours: one request with n = 2, logprobs and a seed
 /// (adjusted while the server refuses a field), then two same-seed requests to see whether the
-/// seed reproduces. Costs three short completions.
-pub(crate) async fn probe(http: &Http, model: &str) -> Result<Capabilities> {
+/// seed reproduces. Costs three short completions. They ask `question` when given (a
+/// conversation the model is about to be asked: a model that reads only its own vocabulary,
+/// such as the toy behind `weirdgen serve`, can answer it), else short English requests.
+pub(crate) async fn probe(
+    http: &Http,
+    model: &str,
+    question: Option<&[Message]>,
+) -> Result<Capabilities> {
     let mut caps = Capabilities {
         max_tokens_field: guess_max_tokens_field(model),
         ..Capabilities::full()
     };
-    let messages = [Message::user("Reply with one word.")];
+    let default = [Message::user("Reply with one word.")];
+    let messages = question.unwrap_or(&default);
     let params = SamplingParams {
         temperature: 1.0,
         top_p: None,
@@ -295,8 +302,8 @@ pub(crate) async fn probe(http: &Http, model: &str) -> Result<Capabilities> {
     let mut refused = 0;
     let resp = loop {
         let n = if caps.n == NSupport::Honoured { 2 } else { 1 };
-        let body = chat_body(model, &messages, &params, &caps, n, params.seed);
-        let call = chat_call(&body, &messages, params.max_tokens, n);
+        let body = chat_body(model, messages, &params, &caps, n, params.seed);
+        let call = chat_call(&body, messages, params.max_tokens, n);
         let err = match http.json::<ChatResponse>(&call).await {
             Ok(r) => break r,
             Err(e) => e,
@@ -341,9 +348,10 @@ pub(crate) async fn probe(http: &Http, model: &str) -> Result<Capabilities> {
             top_logprobs: None,
             ..params
         };
-        let ask = [Message::user("Write five random words.")];
-        let body = chat_body(model, &ask, &seeded, &caps, 1, seeded.seed);
-        let call = chat_call(&body, &ask, seeded.max_tokens, 1);
+        let default = [Message::user("Write five random words.")];
+        let ask = question.unwrap_or(&default);
+        let body = chat_body(model, ask, &seeded, &caps, 1, seeded.seed);
+        let call = chat_call(&body, ask, seeded.max_tokens, 1);
         let a = chat(http, &call, 1, false).await.context("seed probe")?;
         let b = chat(http, &call, 1, false).await.context("seed probe")?;
         caps.seed = if a[0].text == b[0].text {

@@ -123,6 +123,16 @@ impl OpenAiProvider {
     /// What `model` honours at this endpoint: known ones, else probed once (three short
     /// requests) and remembered for the life of the provider.
     pub async fn capabilities(&self, model: &str) -> Result<Capabilities> {
+        self.capabilities_asking(model, None).await
+    }
+
+    /// Like [`OpenAiProvider::capabilities`], probing with `question` (a conversation the
+    /// model is about to be asked) instead of short English requests, when it must probe.
+    pub async fn capabilities_asking(
+        &self,
+        model: &str,
+        question: Option<&[crate::chat::Message]>,
+    ) -> Result<Capabilities> {
         self.ensure_available()?;
         let cell = self
             .inner
@@ -132,7 +142,7 @@ impl OpenAiProvider {
             .entry(model.to_string())
             .or_default()
             .clone();
-        cell.get_or_try_init(|| chat::probe(&self.inner.http, model))
+        cell.get_or_try_init(|| chat::probe(&self.inner.http, model, question))
             .await
             .cloned()
     }
