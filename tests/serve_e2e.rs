@@ -114,6 +114,20 @@ fn a_toy_suite_through_serve_gives_the_direct_verdicts() {
         providers.set_toy(toy.clone()).unwrap();
         let direct: ModelRef = "toy/world".parse().unwrap();
         let (o_toy, r_toy) = run_suite(&suite, &direct, providers, &dir.join("toy.sqlite")).await;
+
+        // A word outside the world is the request's fault (400, not a retryable 500).
+        let reply = weirdgen::model::openai::client_builder()
+            .build()
+            .unwrap()
+            .post(format!("{url}/chat/completions"))
+            .json(&serde_json::json!({"model": "toy/world",
+                "messages": [{"role": "user", "content": "Who are you?"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), 400);
+        let body = reply.text().await.unwrap();
+        assert!(body.contains("unknown word `Who`"), "{body}");
         server.abort();
 
         // The same fine-tunes: the direct run found the server's weights and trained nothing.

@@ -75,6 +75,19 @@ pub struct Completion {
     pub finish_reason: Option<String>,
 }
 
+/// The model cannot be asked this conversation at all (e.g. a word outside a toy world's
+/// vocabulary): asking again will not help. Samplers return it inside `anyhow::Error`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnaskablePrompt(pub String);
+
+impl std::fmt::Display for UnaskablePrompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UnaskablePrompt {}
+
 /// Something that answers chat messages.
 #[async_trait]
 pub trait Sampler: Send + Sync {

@@ -3,7 +3,7 @@
 use super::error::{ApiError, parse_body};
 use super::{App, lock, unix_now};
 use crate::chat::{Message, Role};
-use crate::model::{Completion, SampleRequest, SamplingParams, TokenLogprobs};
+use crate::model::{Completion, SampleRequest, SamplingParams, TokenLogprobs, UnaskablePrompt};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -275,7 +275,10 @@ pub(super) async fn completions(
             indices: 0..n,
         })
         .await
-        .map_err(|e| ApiError::server(format!("the model failed: {e:#}")))?;
+        .map_err(|e| match e.downcast_ref::<UnaskablePrompt>() {
+            Some(bad) => ApiError::invalid(bad.to_string(), Some("messages")),
+            None => ApiError::server(format!("the model failed: {e:#}")),
+        })?;
     if completions.len() != n as usize {
         return Err(ApiError::server(format!(
             "the model returned {} completions for n = {n}",

@@ -393,7 +393,8 @@ impl Inner {
     ) -> Result<Vec<Completion>> {
         let name = Name::parse(model)?;
         let world = self.world(&name.world)?;
-        let prompt = conversation::prompt(&world.vocab, req_messages, world.config.context)?;
+        let prompt = conversation::prompt(&world.vocab, req_messages, world.config.context)
+            .map_err(|e| crate::model::UnaskablePrompt(format!("{e:#}")))?;
         let weights = self.weights(&name)?;
         let logprobs = next_token_logprobs(&weights, std::slice::from_ref(&prompt))?
             .pop()
