@@ -164,3 +164,35 @@ fn baselines_are_required_then_compared_statistically() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn chat_suites_are_ignored_on_a_toy_model_with_the_reason() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = temp_dir("toy-skip");
+    let config = Config {
+        suites_dir: root.join("suites"),
+        snapshots_dir: dir.join("snapshots"),
+        store: dir.join("store.sqlite"),
+        models: Some(vec!["toy/world".into()]),
+        allow_hazard: false,
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let shared = Shared::new(config, rt.handle().clone());
+    let toy: weirdgen::model::ModelRef = "toy/world".parse().unwrap();
+    let load = |name: &str| {
+        Arc::new(weirdgen::suite::load(&root.join(format!("suites/{name}.yaml"))).unwrap())
+    };
+    for chat in ["old-bird-names", "evil-terminator", "us-presidents"] {
+        let run = SuiteRun::new(load(chat), toy.clone());
+        let reason = run
+            .skip_reason(&shared)
+            .expect("a chat suite is not for the toy");
+        assert!(reason.contains("a chat suite"), "{chat}: {reason}");
+        assert!(reason.contains("unknown word"), "{chat}: {reason}");
+    }
+    for own in ["toy-old-bird-names", "toy-evil-terminator"] {
+        let run = SuiteRun::new(load(own), toy.clone());
+        assert_eq!(run.skip_reason(&shared), None, "{own}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -316,11 +316,11 @@ impl Providers {
         messages: &[crate::chat::Message],
     ) -> Option<String> {
         match model.provider.as_str() {
-            "toy" => self
-                .toy()
-                .check_prompt(model, messages)
-                .err()
-                .map(|e| format!("a toy model knows only its world's words ({e:#})")),
+            "toy" => {
+                self.toy().check_prompt(model, messages).err().map(|e| {
+                    format!("a chat suite: a toy model knows only its world's words ({e:#})")
+                })
+            }
             _ => None,
         }
     }

@@ -135,7 +135,7 @@ impl SuiteRun {
         if let Some(cell) = self.suite.cells().first()
             && let Some(r) = providers.cannot_ask(&self.model, &cell.messages)
         {
-            return Some(format!("probe `{}`: {r}", cell.probe));
+            return Some(format!("{r}, in probe `{}`", cell.probe));
         }
         for (name, spec) in &self.suite.suite.judges {
             if !weirdgen::judge::is_llm(spec.kind) {
