@@ -78,7 +78,7 @@ fn confirmed_passes_refuted_and_inconclusive_fail_with_their_tables() {
 #[test]
 fn trials_are_named_and_filtered_like_libtest() {
     let (_rt, shared, _run, dir) = setup("trials");
-    let trials = harness::trials(&shared);
+    let trials = harness::trials(&shared, false);
     let names: Vec<String> = trials
         .iter()
         .map(|t| format!("[{}] {}", t.kind(), t.name()))
@@ -194,5 +194,21 @@ fn chat_suites_are_ignored_on_a_toy_model_with_the_reason() {
         let run = SuiteRun::new(load(own), toy.clone());
         assert_eq!(run.skip_reason(&shared), None, "{own}");
     }
+    // Listed (as `cargo nextest` lists), the chat suites' runs are flagged ignored.
+    let mut flagged = 0;
+    for t in harness::trials(&shared, true) {
+        if matches!(t.kind(), "effect" | "baseline") {
+            let toy_suite = t.name().starts_with("toy-");
+            assert_eq!(t.has_ignored_flag(), !toy_suite, "{}", t.name());
+            flagged += usize::from(t.has_ignored_flag());
+        }
+    }
+    assert!(flagged >= 6, "{flagged} trials flagged");
+    // Run (as `cargo test` runs), nothing is flagged: the reason is given at run time.
+    assert!(
+        harness::trials(&shared, false)
+            .iter()
+            .all(|t| !t.has_ignored_flag())
+    );
     std::fs::remove_dir_all(dir).ok();
 }

@@ -269,8 +269,10 @@ pub fn check_judge(
     }
 }
 
-/// Every trial of every suite.
-pub fn trials(shared: &Arc<Shared>) -> Vec<Trial> {
+/// Every trial of every suite. When `listing`, trials that would be ignored at run time (no
+/// key, a chat suite on a toy model, a hazard) are flagged ignored, so that runners which list
+/// first and then run each trial alone (`cargo nextest`) report them as skipped, not passed.
+pub fn trials(shared: &Arc<Shared>, listing: bool) -> Vec<Trial> {
     let mut out = Vec::new();
     let paths = match weirdgen::suite::discover(&shared.config.suites_dir) {
         Ok(p) => p,
@@ -299,12 +301,22 @@ pub fn trials(shared: &Arc<Shared>) -> Vec<Trial> {
             if spec.examples.is_empty() {
                 continue;
             }
-            let label = match weirdgen::judge::Judge::build(
+            let (label, unavailable) = match weirdgen::judge::Judge::build(
                 jname,
                 spec,
                 suite.suite.judge_model.as_deref(),
             ) {
-                Ok(j) => j.by(),
+                Ok(j) => {
+                    let unavailable = match (&j, listing) {
+                        (weirdgen::judge::Judge::Llm(llm), true) => shared
+                            .providers()
+                            .for_suite(&suite.dir)
+                            .unavailable(llm.model())
+                            .is_some(),
+                        _ => false,
+                    };
+                    (j.by(), unavailable)
+                }
                 Err(e) => {
                     let msg = format!("judge `{jname}`: {e:#}");
                     out.push(
@@ -319,7 +331,8 @@ pub fn trials(shared: &Arc<Shared>) -> Vec<Trial> {
                 Trial::ignorable_test(format!("{name}::{jname}@{label}"), move || {
                     check_judge(&shared, &suite, &jname2)
                 })
-                .with_kind("judge"),
+                .with_kind("judge")
+                .with_ignored_flag(unavailable),
             );
         }
         let models: Vec<String> = match (&shared.config.models, &suite.suite.default_model) {
@@ -340,13 +353,15 @@ pub fn trials(shared: &Arc<Shared>) -> Vec<Trial> {
                 }
             };
             let run = SuiteRun::new(suite.clone(), model.clone());
+            let skipped = listing && run.skip_reason(shared).is_some();
             for e in &suite.suite.effects {
                 let (shared, run, effect) = (shared.clone(), run.clone(), e.name.clone());
                 out.push(
                     Trial::ignorable_test(format!("{name}::{}@{model}", e.name), move || {
                         check_effect(&shared, &run, &effect)
                     })
-                    .with_kind("effect"),
+                    .with_kind("effect")
+                    .with_ignored_flag(skipped),
                 );
             }
             let (shared, run) = (shared.clone(), run.clone());
@@ -354,7 +369,8 @@ pub fn trials(shared: &Arc<Shared>) -> Vec<Trial> {
                 Trial::ignorable_test(format!("{name}@{model}"), move || {
                     check_baseline(&shared, &run)
                 })
-                .with_kind("baseline"),
+                .with_kind("baseline")
+                .with_ignored_flag(skipped),
             );
         }
     }
