@@ -370,6 +370,13 @@ impl Inner {
                 .expect("progress template"),
             )
             .with_message(format!("pretraining toy/{}-s{seed}", world.spec.name));
+        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            // No bar is drawn: say once what the silence is.
+            eprintln!(
+                "pretraining toy/{}-s{seed} on first use ({} steps; minutes on a small CPU) ...",
+                world.spec.name, cfg.steps
+            );
+        }
         let started = Instant::now();
         let weights = train::pretrain(&world.spec, &world.config, cfg, seed, &mut |step, loss| {
             bar.set_position(step as u64 + 1);
