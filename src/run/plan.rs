@@ -1,6 +1,7 @@
 //! Planning: a suite × a model → the fine-tunes, sample cells and judge calls a run needs,
 //! with token counts and an estimated price.
 
+use crate::judge::llm::judge_model_for;
 use crate::model::registry::Providers;
 use crate::model::{Hyperparameters, ModelRef};
 use crate::store::Store;
@@ -54,6 +55,8 @@ pub struct Estimate {
     pub judge_calls: u64,
     pub judge_input_tokens: u64,
     pub judge_output_tokens: u64,
+    /// The models that run the LLM judges, resolved as the run resolves them.
+    pub judge_models: Vec<String>,
     /// Estimated price in dollars, from the price table.
     pub cost: f64,
     /// Models without a price in the table (their part of the cost is not counted).
@@ -345,12 +348,11 @@ fn estimate(
         e.judge_calls += calls;
         e.judge_input_tokens += input;
         e.judge_output_tokens += calls * output_per;
-        let jm = judge
-            .model
-            .as_deref()
-            .or(suite.suite.judge_model.as_deref())
-            .and_then(|m| m.parse::<ModelRef>().ok());
-        if let Some(jm) = jm {
+        // The same precedence as the run itself (`WEIRDGEN_JUDGE_MODEL` first).
+        if let Ok(jm) = judge_model_for(name, judge, suite.suite.judge_model.as_deref()) {
+            if !e.judge_models.contains(&jm.to_string()) {
+                e.judge_models.push(jm.to_string());
+            }
             add_cost(&mut e, &jm, input, calls * output_per, 0, false);
         }
     }
@@ -408,8 +410,15 @@ impl Plan {
         );
         let _ = writeln!(
             s,
-            "  LLM judge calls: {} (~{} input + ~{} output tokens)",
-            e.judge_calls, e.judge_input_tokens, e.judge_output_tokens
+            "  LLM judge calls: {} (~{} input + ~{} output tokens){}",
+            e.judge_calls,
+            e.judge_input_tokens,
+            e.judge_output_tokens,
+            if e.judge_models.is_empty() {
+                String::new()
+            } else {
+                format!(" on {}", e.judge_models.join(", "))
+            }
         );
         let _ = write!(s, "  estimated price: ${:.2}", e.cost);
         if !e.unpriced.is_empty() {
