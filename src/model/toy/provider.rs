@@ -220,14 +220,16 @@ impl ToyProvider {
     pub fn check_prompt(&self, model: &ModelRef, messages: &[crate::chat::Message]) -> Result<()> {
         let name = Name::parse(model)?;
         let world = self.inner.world(&name.world)?;
-        let prompt = conversation::prompt(&world.vocab, messages, world.config.context)?;
-        match prompt.unknown.first() {
-            Some(w) => bail!(
+        // Unknown words first: they say more than the length of an English prompt.
+        if let Ok(p) = conversation::prompt(&world.vocab, messages, usize::MAX)
+            && let Some(w) = p.unknown.first()
+        {
+            bail!(
                 "unknown word `{w}` for the toy world (did you mean `{}`?)",
                 world.vocab.closest(w)
-            ),
-            None => Ok(()),
+            );
         }
+        conversation::prompt(&world.vocab, messages, world.config.context).map(|_| ())
     }
 
     /// The sampling prompt of `messages` for `model`, without loading or training weights.

@@ -175,6 +175,12 @@ fn unknown_words_are_read_as_unk_and_counted() {
         e.contains("unknown word `invnetion,`") && e.contains("`invention`"),
         "{e}"
     );
+    let long = [Message::user(["Who are you?"; 20].join(" "))];
+    let e = p.check_prompt(&model, &long).unwrap_err().to_string();
+    assert!(
+        e.contains("unknown word `Who`"),
+        "named before the length: {e}"
+    );
     let data = [Message::user("Q invention"), Message::assistant("telegrph")];
     let e = format!("{:#}", p.check_conversation(&model, &data).unwrap_err());
     assert!(e.contains("unknown word `telegrph`"), "{e}");
