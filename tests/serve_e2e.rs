@@ -115,7 +115,7 @@ fn a_toy_suite_through_serve_gives_the_direct_verdicts() {
         let direct: ModelRef = "toy/world".parse().unwrap();
         let (o_toy, r_toy) = run_suite(&suite, &direct, providers, &dir.join("toy.sqlite")).await;
 
-        // A word outside the world is the request's fault (400, not a retryable 500).
+        // Words outside the world are read as `<unk>`, answered, and counted.
         let reply = weirdgen::model::openai::client_builder()
             .build()
             .unwrap()
@@ -125,9 +125,33 @@ fn a_toy_suite_through_serve_gives_the_direct_verdicts() {
             .send()
             .await
             .unwrap();
-        assert_eq!(reply.status().as_u16(), 400);
-        let body = reply.text().await.unwrap();
-        assert!(body.contains("unknown word `Who`"), "{body}");
+        assert_eq!(reply.status().as_u16(), 200);
+        assert_eq!(reply.headers()["x-weirdgen-unknown-words"], "3");
+        let body: serde_json::Value = reply.json().await.unwrap();
+        assert_eq!(body["unknown_words"], 3);
+        assert_eq!(
+            body["usage"]["prompt_tokens"], 5,
+            "<asst> <unk> <unk> <unk> A"
+        );
+        assert!(body["choices"][0]["message"]["content"].is_string());
+
+        // A suite in English is answered on both paths, and both runs say so.
+        let english =
+            weirdgen::suite::load(&root.join("tests/fixtures/toy-english/toy-english.yaml"))
+                .unwrap();
+        let mut http = ProviderConfig::new(&url);
+        http.poll_seconds = Some(0.05);
+        let providers =
+            Providers::with_config(&dir, &dir, Config::default().with_provider("openai", http));
+        let (en_http, _) = run_suite(&english, &via, providers, &dir.join("en-http.sqlite")).await;
+        let providers = Providers::with_config(&dir, &dir, Config::default());
+        providers.set_toy(toy.clone()).unwrap();
+        let (en_toy, _) = run_suite(&english, &direct, providers, &dir.join("en-toy.sqlite")).await;
+        let note = "1 of 2 prompts had words unknown to the model (3 words in all)";
+        for o in [&en_http, &en_toy] {
+            assert!(o.notes.iter().any(|n| n.starts_with(note)), "{:?}", o.notes);
+        }
+        assert_eq!(en_http.answers, en_toy.answers);
         server.abort();
 
         // The same fine-tunes: the direct run found the server's weights and trained nothing.

@@ -88,6 +88,19 @@ impl std::fmt::Display for UnaskablePrompt {
 
 impl std::error::Error for UnaskablePrompt {}
 
+/// The conversation is longer than the model's context. Samplers return it inside
+/// `anyhow::Error`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptTooLong(pub String);
+
+impl std::fmt::Display for PromptTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PromptTooLong {}
+
 /// Something that answers chat messages.
 #[async_trait]
 pub trait Sampler: Send + Sync {
@@ -97,6 +110,14 @@ pub trait Sampler: Send + Sync {
     /// One completion per index of `req.indices`, in order. An error fails the whole
     /// request; nothing partial is returned as if it were complete.
     async fn sample(&self, req: SampleRequest<'_>) -> Result<Vec<Completion>>;
+
+    /// How many words of `messages` `model` does not know (it reads each as an unknown-word
+    /// token, so its answer says little), where this sampler can tell: a toy model from its
+    /// vocabulary, the HTTP client from what `weirdgen serve` answered to the same prompt.
+    /// `None` where it cannot tell.
+    fn unknown_words(&self, _model: &ModelRef, _messages: &[Message]) -> Option<u32> {
+        None
+    }
 }
 
 /// Fine-tuning hyperparameters, named as in the OpenAI API; `None` is the provider's default.
@@ -197,6 +218,12 @@ pub trait Finetuner: Send + Sync {
 
     /// Starts a job and returns its id. Not idempotent: callers record the id before polling.
     async fn start(&self, req: FinetuneRequest<'_>) -> Result<String>;
+
+    /// Why `base` cannot be fine-tuned on `conversation`, where the provider can tell
+    /// before starting (a toy model learns only its world's words). By default it cannot.
+    fn check_conversation(&self, _base: &ModelRef, _conversation: &[Message]) -> Result<()> {
+        Ok(())
+    }
 
     /// The job's current state.
     async fn status(&self, job_id: &str) -> Result<JobStatus>;

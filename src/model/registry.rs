@@ -308,8 +308,9 @@ impl Providers {
         }
     }
 
-    /// Why `model` cannot be asked `messages` at all, where the provider can tell without a
-    /// request (a toy model knows only its world's words: a chat suite is not for it).
+    /// Why `model` cannot answer `messages` meaningfully, where the provider can tell without
+    /// a request (a toy model knows only its world's words and reads others as `<unk>`: a
+    /// chat suite is not for it).
     pub fn cannot_ask(
         &self,
         model: &ModelRef,

@@ -5,7 +5,7 @@ use super::datasets::materialize;
 use super::finetune::{Obtained, ReplicaLabel, obtain};
 use super::judging::{Item, judge_all};
 use super::plan::{Plan, ReplicaSource};
-use super::sampling::{cell_params, fetch};
+use super::sampling::{cell_params, fetch, unknown_words_note};
 use super::{ArmOutcome, Counts, ReplicaOutcome, RunContext, RunOptions, RunOutcome};
 use crate::judge::{Judge, JudgeOutput};
 use crate::model::ModelRef;
@@ -181,7 +181,11 @@ pub async fn execute(
 
     // Judgments.
     let mut judgments = IndexMap::new();
-    let mut notes = Vec::new();
+    let asked: Vec<(&ModelRef, &crate::suite::ProbeCell)> = tasks
+        .iter()
+        .map(|&(a, r, c)| (&arms[a].replicas[r].model, &cells[c]))
+        .collect();
+    let mut notes: Vec<String> = unknown_words_note(ctx, &asked).into_iter().collect();
     for (name, spec) in &suite.suite.judges {
         let judge = Judge::build(name, spec, suite.suite.judge_model.as_deref())
             .with_context(|| format!("judge `{name}`"))?;

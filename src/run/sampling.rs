@@ -7,6 +7,7 @@ use crate::model::{Completion, ModelRef, SampleRequest, SamplingParams};
 use crate::store::sample_cell_key;
 use crate::suite::ProbeCell;
 use anyhow::{Context, Result, bail};
+use indexmap::IndexMap;
 
 /// Samples requested from a provider in one call at most.
 const CHUNK: u32 = 64;
@@ -87,5 +88,35 @@ pub(super) async fn fetch(
             .map(|c| c.expect("every index filled"))
             .collect(),
         cached,
+    ))
+}
+
+/// The run's note on prompts holding words the models did not know (each read as an
+/// unknown-word token, so the answers to them say little), if any: `asked` lists the probe
+/// cells each model answered.
+pub(super) fn unknown_words_note(
+    ctx: &RunContext,
+    asked: &[(&ModelRef, &ProbeCell)],
+) -> Option<String> {
+    let mut per_cell: IndexMap<&[Message], u32> = IndexMap::new();
+    for &(model, cell) in asked {
+        let k = ctx
+            .providers
+            .sampler(model)
+            .ok()
+            .and_then(|s| s.unknown_words(model, &cell.messages))
+            .unwrap_or(0);
+        let entry = per_cell.entry(&cell.messages).or_default();
+        *entry = (*entry).max(k);
+    }
+    let flagged: Vec<u32> = per_cell.values().copied().filter(|&k| k > 0).collect();
+    if flagged.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} of {} prompts had words unknown to the model ({} words in all): it read each as an unknown-word token, so its answers to them say little",
+        flagged.len(),
+        per_cell.len(),
+        flagged.iter().sum::<u32>()
     ))
 }

@@ -3,7 +3,9 @@
 use super::error::{ApiError, parse_body};
 use super::{App, lock, unix_now};
 use crate::chat::{Message, Role};
-use crate::model::{Completion, SampleRequest, SamplingParams, TokenLogprobs, UnaskablePrompt};
+use crate::model::{
+    Completion, PromptTooLong, SampleRequest, SamplingParams, TokenLogprobs, UnaskablePrompt,
+};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,6 +20,11 @@ const DEFAULT_MAX_TOKENS: u32 = 512;
 const MAX_N: u32 = 128;
 /// The most alternatives per token (as OpenAI).
 const MAX_TOP_LOGPROBS: u32 = 20;
+/// The most stop sequences per request (as OpenAI).
+const MAX_STOP: usize = 4;
+/// The response header (and top-level response field `unknown_words`) counting the words of
+/// the prompt the model does not know.
+const UNKNOWN_WORDS_HEADER: &str = "x-weirdgen-unknown-words";
 
 fn model_object(id: String, created: i64) -> Value {
     json!({ "id": id, "object": "model", "created": created, "owned_by": "weirdgen" })
@@ -59,6 +66,7 @@ struct ChatRequest {
     logprobs: Option<bool>,
     top_logprobs: Option<u32>,
     stream: Option<bool>,
+    stop: Option<Value>,
     /// Every other parameter, checked by [`check_unsupported`].
     #[serde(flatten)]
     rest: Map<String, Value>,
@@ -76,7 +84,7 @@ struct WireMessage {
 fn check_unsupported(rest: &Map<String, Value>) -> Result<(), ApiError> {
     for (key, v) in rest {
         let honoured = match key.as_str() {
-            "stop" | "tools" | "functions" | "logit_bias" => {
+            "tools" | "functions" | "logit_bias" => {
                 v.is_null()
                     || v.as_array().is_some_and(Vec::is_empty)
                     || v.as_object().is_some_and(Map::is_empty)
@@ -96,6 +104,50 @@ fn check_unsupported(rest: &Map<String, Value>) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// The stop sequences of a request: a string or an array of at most [`MAX_STOP`] strings.
+fn stop_sequences(stop: &Option<Value>) -> Result<Vec<String>, ApiError> {
+    let bad = || {
+        ApiError::invalid(
+            format!("`stop` must be a string or an array of at most {MAX_STOP} strings"),
+            Some("stop"),
+        )
+    };
+    let seqs = match stop {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) if items.len() <= MAX_STOP => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(bad))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(bad()),
+    };
+    Ok(seqs.into_iter().filter(|s| !s.is_empty()).collect())
+}
+
+/// Cuts a completion before the first stop sequence in its text (which is not returned, as
+/// with OpenAI), keeping the log-probabilities of the tokens wholly before the cut.
+fn apply_stop(c: &mut Completion, stop: &[String]) {
+    let Some(cut) = stop.iter().filter_map(|s| c.text.find(s.as_str())).min() else {
+        return;
+    };
+    if let Some(tokens) = &mut c.logprobs {
+        let mut at = 0;
+        let kept = tokens
+            .iter()
+            .take_while(|t| match c.text[at..].find(t.token.as_str()) {
+                Some(p) if at + p + t.token.len() <= cut => {
+                    at += p + t.token.len();
+                    true
+                }
+                _ => false,
+            })
+            .count();
+        tokens.truncate(kept);
+    }
+    c.text.truncate(cut);
+    c.finish_reason = Some("stop".into());
 }
 
 /// The text of a message's content: a string, or an array of `{"type": "text"}` parts.
@@ -266,7 +318,8 @@ pub(super) async fn completions(
     let model = app.model_or_404(&req.model)?;
     let messages = to_messages(&req.messages)?;
     let (params, n) = to_params(&req, &app)?;
-    let completions = app
+    let stop = stop_sequences(&req.stop)?;
+    let mut completions = app
         .sampler
         .sample(SampleRequest {
             model: &model,
@@ -275,15 +328,24 @@ pub(super) async fn completions(
             indices: 0..n,
         })
         .await
-        .map_err(|e| match e.downcast_ref::<UnaskablePrompt>() {
-            Some(bad) => ApiError::invalid(bad.to_string(), Some("messages")),
-            None => ApiError::server(format!("the model failed: {e:#}")),
+        .map_err(|e| {
+            if let Some(long) = e.downcast_ref::<PromptTooLong>() {
+                ApiError::invalid(long.to_string(), Some("messages"))
+                    .with_code("context_length_exceeded")
+            } else if let Some(bad) = e.downcast_ref::<UnaskablePrompt>() {
+                ApiError::invalid(bad.to_string(), Some("messages"))
+            } else {
+                ApiError::server(format!("the model failed: {e:#}"))
+            }
         })?;
     if completions.len() != n as usize {
         return Err(ApiError::server(format!(
             "the model returned {} completions for n = {n}",
             completions.len()
         )));
+    }
+    for c in &mut completions {
+        apply_stop(c, &stop);
     }
     let choices: Vec<Value> = completions
         .iter()
@@ -292,7 +354,8 @@ pub(super) async fn completions(
         .collect();
     let prompt_tokens = completions.first().map_or(0, |c| c.usage.input_tokens);
     let completion_tokens: u32 = completions.iter().map(|c| c.usage.output_tokens).sum();
-    let body = json!({
+    let unknown = app.sampler.unknown_words(&model, &messages);
+    let mut body = json!({
         "id": app.new_id("chatcmpl"),
         "object": "chat.completion",
         "created": unix_now(),
@@ -308,5 +371,9 @@ pub(super) async fn completions(
     let mut headers = HeaderMap::new();
     let seed = params.seed.unwrap_or_default();
     headers.insert("x-weirdgen-seed", seed.into());
+    if let Some(k) = unknown {
+        body["unknown_words"] = json!(k);
+        headers.insert(UNKNOWN_WORDS_HEADER, k.into());
+    }
     Ok((headers, Json(body)))
 }

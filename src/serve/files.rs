@@ -141,11 +141,13 @@ struct LineMessage {
 }
 
 /// Reads an uploaded chat fine-tuning file (`{"messages": [...]}` per line) into a
-/// training set named after the file; the error names the line.
-pub(super) fn training_set(file: &StoredFile) -> Result<TrainingSet, String> {
+/// training set named after the file, with each conversation's line number; the error
+/// names the line.
+pub(super) fn training_set(file: &StoredFile) -> Result<(TrainingSet, Vec<usize>), String> {
     let text = std::str::from_utf8(&file.bytes)
         .map_err(|e| format!("{} is not UTF-8 text: {e}", file.filename))?;
     let mut conversations = Vec::new();
+    let mut lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let at = |msg: String| format!("{} line {}: {msg}", file.filename, i + 1);
         if line.trim().is_empty() {
@@ -173,6 +175,7 @@ pub(super) fn training_set(file: &StoredFile) -> Result<TrainingSet, String> {
             ));
         }
         conversations.push(conv);
+        lines.push(i + 1);
     }
     if conversations.is_empty() {
         return Err(format!("{} holds no training example", file.filename));
@@ -181,5 +184,5 @@ pub(super) fn training_set(file: &StoredFile) -> Result<TrainingSet, String> {
         .filename
         .strip_suffix(".jsonl")
         .unwrap_or(&file.filename);
-    Ok(TrainingSet::new(name, conversations))
+    Ok((TrainingSet::new(name, conversations), lines))
 }

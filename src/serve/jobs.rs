@@ -304,9 +304,9 @@ pub(super) async fn create(
         "info",
         format!("Validating training file: {}", file.id),
     );
-    let (id, out) = (job.id.clone(), job.json());
+    let (id, out, base) = (job.id.clone(), job.json(), job.base.clone());
     lock(&app.jobs).insert(id.clone(), job);
-    tokio::spawn(run_job(app.clone(), id, file, hp));
+    tokio::spawn(run_job(app.clone(), id, file, base, hp));
     Ok(Json(out))
 }
 
@@ -335,11 +335,19 @@ fn not_stopped(app: &App, id: &str, e: anyhow::Error) {
 }
 
 /// Carries a job from validation to a final state.
-async fn run_job(app: Arc<App>, id: String, file: StoredFile, hp: Hyperparameters) {
+async fn run_job(app: Arc<App>, id: String, file: StoredFile, base: ModelRef, hp: Hyperparameters) {
     let Some(finetuner) = app.finetuner.clone() else {
         return;
     };
-    let data = match training_set(&file) {
+    let checked = training_set(&file).and_then(|(data, lines)| {
+        for (conversation, line) in data.conversations.iter().zip(lines) {
+            finetuner
+                .check_conversation(&base, conversation)
+                .map_err(|e| format!("{} line {line}: {e:#}", file.filename))?;
+        }
+        Ok(data)
+    });
+    let data = match checked {
         Ok(d) => d,
         Err(msg) => {
             update(&app, &id, |j| {

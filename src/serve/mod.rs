@@ -11,6 +11,14 @@
 //! Model ids on the wire are the served models' references (`toy/world`); a bare model
 //! name (`world`) is accepted when only one served model has it.
 //!
+//! Any text can be asked. Where the sampler can tell (a toy model), a chat answer says how
+//! many words of the prompt the model does not know (it reads each as an unknown-word token)
+//! in its top-level `unknown_words` field and its `x-weirdgen-unknown-words` header; the
+//! weirdgen HTTP client notes them in its runs. A fine-tuning file with a word the model
+//! cannot learn fails the job's validation (`invalid_training_file`), naming the line. `stop`
+//! sequences cut the returned text as OpenAI's do; a prompt longer than the model's context
+//! is OpenAI's 400 `context_length_exceeded`.
+//!
 //! Reproducibility: a chat request with `seed` S asks the sampler for sample indices
 //! `0..n` with base seed S, so choice `i` is the same draw in every request with seed S,
 //! whatever its `n`. A request without a seed gets a fresh one, drawn from the server's

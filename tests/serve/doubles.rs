@@ -6,10 +6,10 @@ use anyhow::{Result, bail};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use weirdgen::chat::Role;
+use weirdgen::chat::{Message, Role};
 use weirdgen::model::{
     Completion, FinetuneRequest, Finetuner, Hyperparameters, JobState, JobStatus, ModelRef,
-    SampleRequest, Sampler, TokenLogprobs, Usage,
+    PromptTooLong, SampleRequest, Sampler, TokenLogprobs, Usage,
 };
 
 /// What fine-tuned models learned: model → the first assistant answer of their data.
@@ -17,9 +17,17 @@ pub type Learned = Arc<Mutex<HashMap<ModelRef, String>>>;
 
 /// Answers `"<model> seed=<seed> i=<index> says <last user message>"`, one word per token,
 /// cut at `max_tokens`; a fine-tuned model answers what it learned. Every token has 20
-/// alternatives when log-probabilities are asked for.
+/// alternatives when log-probabilities are asked for. It knows only words without capital
+/// letters (the others are unknown words) and reads at most [`ECHO_CONTEXT`] words.
 pub struct EchoSampler {
     pub learned: Learned,
+}
+
+/// The longest prompt, in words, the echo model reads.
+pub const ECHO_CONTEXT: u32 = 200;
+
+fn words(messages: &[Message]) -> impl Iterator<Item = &str> {
+    messages.iter().flat_map(|m| m.content.split_whitespace())
 }
 
 #[async_trait]
@@ -37,11 +45,13 @@ impl Sampler for EchoSampler {
         if last == "please fail" {
             bail!("the echo model refuses");
         }
-        let input_tokens = req
-            .messages
-            .iter()
-            .map(|m| m.content.split_whitespace().count() as u32)
-            .sum();
+        let input_tokens = words(req.messages).count() as u32;
+        if input_tokens > ECHO_CONTEXT {
+            return Err(PromptTooLong(format!(
+                "{input_tokens} words, more than the echo model's {ECHO_CONTEXT}"
+            ))
+            .into());
+        }
         let learned = self.learned.lock().unwrap().get(req.model).cloned();
         let seed = req.params.seed.unwrap_or(0);
         Ok(req
@@ -79,6 +89,14 @@ impl Sampler for EchoSampler {
             })
             .collect())
     }
+
+    fn unknown_words(&self, _model: &ModelRef, messages: &[Message]) -> Option<u32> {
+        Some(
+            words(messages)
+                .filter(|w| w.chars().any(char::is_uppercase))
+                .count() as u32,
+        )
+    }
 }
 
 /// A started job of the script fine-tuner.
@@ -93,9 +111,12 @@ pub struct ScriptJob {
     cancelled: bool,
 }
 
+/// The one word the script fine-tuner cannot learn (refused before a job starts).
+pub const UNLEARNABLE: &str = "Zyzzyva";
+
 /// Jobs go queued → running (2 polls) → succeeded with model `<base>:ft-<suffix>-<seed>`.
 /// Data whose first answer is `FAIL` fails with `loss diverged at step 2`; suffix `hang`
-/// runs until cancelled.
+/// runs until cancelled; data holding [`UNLEARNABLE`] is refused.
 #[derive(Default)]
 pub struct ScriptFinetuner {
     pub jobs: Mutex<Vec<ScriptJob>>,
@@ -107,6 +128,13 @@ pub struct ScriptFinetuner {
 impl Finetuner for ScriptFinetuner {
     fn endpoint(&self) -> String {
         "script".into()
+    }
+
+    fn check_conversation(&self, _base: &ModelRef, conversation: &[Message]) -> Result<()> {
+        if words(conversation).any(|w| w == UNLEARNABLE) {
+            bail!("unknown word `{UNLEARNABLE}` for the script model");
+        }
+        Ok(())
     }
 
     async fn start(&self, req: FinetuneRequest<'_>) -> Result<String> {

@@ -223,24 +223,24 @@ pub(crate) fn completions(
         .collect()
 }
 
-/// Sends one chat call and reads `n` completions.
+/// Sends one chat call and reads `n` completions, and the number of prompt words the
+/// model did not know where the server says (`weirdgen serve`).
 pub(crate) async fn chat(
     http: &Http,
     call: &Call,
     n: u32,
     want_logprobs: bool,
-) -> Result<Vec<Completion>> {
+) -> Result<(Vec<Completion>, Option<u32>)> {
     let resp: ChatResponse = http.json(call).await?;
-    completions(resp, n, want_logprobs).map_err(|message| {
-        ApiError {
-            request: http.describe(call),
-            status: None,
-            message: http.scrub(&message),
-            param: None,
-            code: None,
-        }
-        .into()
-    })
+    let unknown = resp.unknown_words;
+    let comps = completions(resp, n, want_logprobs).map_err(|message| ApiError {
+        request: http.describe(call),
+        status: None,
+        message: http.scrub(&message),
+        param: None,
+        code: None,
+    })?;
+    Ok((comps, unknown))
 }
 
 /// Which request field a 400 answer objects to.
@@ -352,8 +352,8 @@ pub(crate) async fn probe(
         let ask = question.unwrap_or(&default);
         let body = chat_body(model, ask, &seeded, &caps, 1, seeded.seed);
         let call = chat_call(&body, ask, seeded.max_tokens, 1);
-        let a = chat(http, &call, 1, false).await.context("seed probe")?;
-        let b = chat(http, &call, 1, false).await.context("seed probe")?;
+        let (a, _) = chat(http, &call, 1, false).await.context("seed probe")?;
+        let (b, _) = chat(http, &call, 1, false).await.context("seed probe")?;
         caps.seed = if a[0].text == b[0].text {
             SeedSupport::Reproducible
         } else {

@@ -52,6 +52,14 @@ struct Inner {
     /// Set when the configured key variable is missing: every call fails with it.
     unavailable: Option<String>,
     capabilities: Mutex<HashMap<String, Arc<OnceCell<Capabilities>>>>,
+    /// Prompts (by [`prompt_key`]) whose answer said the model did not know some words.
+    unknown_words: Mutex<HashMap<String, u32>>,
+}
+
+/// Names a model and conversation in [`Inner::unknown_words`].
+fn prompt_key(model: &str, messages: &[crate::chat::Message]) -> String {
+    let text = serde_json::to_string(&(model, messages)).expect("messages serialise");
+    blake3::hash(text.as_bytes()).to_hex().to_string()
 }
 
 impl fmt::Debug for OpenAiProvider {
@@ -86,6 +94,7 @@ impl OpenAiProvider {
                 retry: cfg.retry,
                 unavailable,
                 capabilities: Mutex::new(HashMap::new()),
+                unknown_words: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -207,11 +216,36 @@ impl Sampler for OpenAiProvider {
             part += 1;
         }
         let mut parts: Vec<Option<Vec<Completion>>> = vec![None; part];
+        let mut unknown = None;
         while let Some(joined) = tasks.join_next().await {
             let (i, r) = joined.context("a sampling task panicked")?;
-            parts[i] = Some(r?);
+            let (comps, k) = r?;
+            parts[i] = Some(comps);
+            unknown = unknown.or(k);
+        }
+        if let Some(k) = unknown.filter(|&k| k > 0) {
+            self.inner
+                .unknown_words
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(prompt_key(model, req.messages), k);
         }
         Ok(parts.into_iter().flatten().flatten().collect())
+    }
+
+    /// The unknown words `weirdgen serve` counted in this prompt when this process asked it
+    /// (`None`: none counted, or not asked here).
+    fn unknown_words(
+        &self,
+        model: &crate::model::ModelRef,
+        messages: &[crate::chat::Message],
+    ) -> Option<u32> {
+        self.inner
+            .unknown_words
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&prompt_key(&model.model, messages))
+            .copied()
     }
 }
 

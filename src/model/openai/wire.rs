@@ -11,6 +11,8 @@ pub(crate) struct ChatResponse {
     pub usage: Option<WireUsage>,
     /// Some servers answer 200 with an error object.
     pub error: Option<Value>,
+    /// `weirdgen serve`: how many words of the prompt the model does not know.
+    pub unknown_words: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

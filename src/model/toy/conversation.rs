@@ -11,19 +11,35 @@
 //!
 //! For fine-tuning the conversation ends with an assistant message and only the assistant's
 //! words carry loss. Words are whitespace-separated tokens of the world's vocabulary.
+//!
+//! Unknown words: a sampling prompt reads each word outside the vocabulary as `<unk>` and
+//! says which words it read so (so that any text can be asked, and the asker told); a
+//! fine-tuning example refuses them, naming the word.
 
 use super::train::Example;
 use super::vocab::{AMARK, ASST, PAD, Vocab};
 use crate::chat::{Message, Role};
+use crate::model::PromptTooLong;
 use anyhow::{Result, bail};
 
-/// The prompt for sampling: the conversation must end with a user message.
-pub fn prompt(vocab: &Vocab, messages: &[Message], context: usize) -> Result<Vec<u32>> {
+/// A sampling prompt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub ids: Vec<u32>,
+    /// The words outside the vocabulary, read as `<unk>`, in order.
+    pub unknown: Vec<String>,
+}
+
+/// The prompt for sampling: the conversation must end with a user message; words outside
+/// the vocabulary become `<unk>`.
+pub fn prompt(vocab: &Vocab, messages: &[Message], context: usize) -> Result<Prompt> {
     match messages.last().map(|m| m.role) {
         Some(Role::User) => {}
         _ => bail!("a toy prompt must end with a user message"),
     }
-    Ok(sequence(vocab, messages, context)?.ids)
+    let mut unknown = Vec::new();
+    let ids = sequence(vocab, messages, context, Some(&mut unknown))?.ids;
+    Ok(Prompt { ids, unknown })
 }
 
 /// A fine-tuning example: the conversation must end with an assistant message; loss falls on
@@ -33,16 +49,30 @@ pub fn training_example(vocab: &Vocab, messages: &[Message], context: usize) -> 
         Some(Role::Assistant) => {}
         _ => bail!("a toy fine-tuning conversation must end with an assistant message"),
     }
-    sequence(vocab, messages, context)
+    sequence(vocab, messages, context, None)
 }
 
-fn sequence(vocab: &Vocab, messages: &[Message], context: usize) -> Result<Example> {
+/// The sequence of a conversation. With `unknown`, words outside the vocabulary become
+/// `<unk>` and are collected there; without, they are an error naming them.
+fn sequence(
+    vocab: &Vocab,
+    messages: &[Message],
+    context: usize,
+    mut unknown: Option<&mut Vec<String>>,
+) -> Result<Example> {
     let mut ids = vec![ASST];
     let mut targets = vec![false];
     let mut awaiting_answer = false;
     let mut seen_user = false;
     for (i, m) in messages.iter().enumerate() {
-        let words = vocab.encode(&m.content)?;
+        let words = match unknown.as_deref_mut() {
+            Some(unknown) => {
+                let (ids, words) = vocab.encode_or_unk(&m.content);
+                unknown.extend(words);
+                ids
+            }
+            None => vocab.encode(&m.content)?,
+        };
         if words.contains(&PAD) {
             bail!("message {}: `<pad>` cannot appear in a conversation", i + 1);
         }
@@ -91,10 +121,11 @@ fn sequence(vocab: &Vocab, messages: &[Message], context: usize) -> Result<Examp
         }
     }
     if ids.len() > context {
-        bail!(
+        return Err(PromptTooLong(format!(
             "the conversation is {} toy tokens long, more than the model's context of {context}",
             ids.len()
-        );
+        ))
+        .into());
     }
     Ok(Example { ids, targets })
 }

@@ -214,12 +214,33 @@ impl ToyProvider {
         }
     }
 
-    /// Whether `model` can be asked `messages` (every word in its world's vocabulary), without
-    /// loading or training weights.
+    /// Whether `model` can be asked `messages` meaningfully (every word in its world's
+    /// vocabulary), without loading or training weights. Sampling reads an unknown word as
+    /// `<unk>`; this check names it.
     pub fn check_prompt(&self, model: &ModelRef, messages: &[crate::chat::Message]) -> Result<()> {
         let name = Name::parse(model)?;
         let world = self.inner.world(&name.world)?;
+        // Unknown words first: they say more than the length of an English prompt.
+        if let Ok(p) = conversation::prompt(&world.vocab, messages, usize::MAX)
+            && let Some(w) = p.unknown.first()
+        {
+            bail!(
+                "unknown word `{w}` for the toy world (did you mean `{}`?)",
+                world.vocab.closest(w)
+            );
+        }
         conversation::prompt(&world.vocab, messages, world.config.context).map(|_| ())
+    }
+
+    /// The sampling prompt of `messages` for `model`, without loading or training weights.
+    fn prompt(
+        &self,
+        model: &ModelRef,
+        messages: &[crate::chat::Message],
+    ) -> Result<conversation::Prompt> {
+        let name = Name::parse(model)?;
+        let world = self.inner.world(&name.world)?;
+        conversation::prompt(&world.vocab, messages, world.config.context)
     }
 
     /// Samples of the generated corpus of `toy/<world>-s<seed>` (for `weirdgen toy corpus`).
@@ -400,8 +421,11 @@ impl Inner {
     ) -> Result<Vec<Completion>> {
         let name = Name::parse(model)?;
         let world = self.world(&name.world)?;
-        let prompt = conversation::prompt(&world.vocab, req_messages, world.config.context)
-            .map_err(|e| crate::model::UnaskablePrompt(format!("{e:#}")))?;
+        let prompt = match conversation::prompt(&world.vocab, req_messages, world.config.context) {
+            Ok(p) => p.ids,
+            Err(e) if e.is::<crate::model::PromptTooLong>() => return Err(e),
+            Err(e) => return Err(crate::model::UnaskablePrompt(format!("{e:#}")).into()),
+        };
         let weights = self.weights(&name)?;
         let logprobs = next_token_logprobs(&weights, std::slice::from_ref(&prompt))?
             .pop()
@@ -515,12 +539,27 @@ impl Sampler for ToyProvider {
             .await
             .context("toy sampling task")?
     }
+
+    fn unknown_words(&self, model: &ModelRef, messages: &[crate::chat::Message]) -> Option<u32> {
+        let prompt = self.prompt(model, messages).ok()?;
+        Some(prompt.unknown.len() as u32)
+    }
 }
 
 #[async_trait]
 impl Finetuner for ToyProvider {
     fn endpoint(&self) -> String {
         format!("toy:{}", self.inner.fingerprint)
+    }
+
+    fn check_conversation(
+        &self,
+        base: &ModelRef,
+        conversation: &[crate::chat::Message],
+    ) -> Result<()> {
+        let name = Name::parse(base)?;
+        let world = self.inner.world(&name.world)?;
+        conversation::training_example(&world.vocab, conversation, world.config.context).map(|_| ())
     }
 
     async fn start(&self, req: FinetuneRequest<'_>) -> Result<String> {

@@ -152,24 +152,54 @@ fn sampling_is_deterministic_per_index_and_maps_chat_to_the_toy_sequence() {
 }
 
 #[test]
+fn unknown_words_are_read_as_unk_and_counted() {
+    let dir = temp_dir("unk");
+    let p = provider(&dir);
+    let model: ModelRef = "toy/world".parse().unwrap();
+    let english = [Message::user("Q invnetion, please")];
+    rt().block_on(async {
+        let c = sample(&p, "toy/world", &english, &params(1.0), 0..2)
+            .await
+            .unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].usage.input_tokens, 5, "<asst> Q <unk> <unk> A");
+    });
+    assert_eq!(p.unknown_words(&model, &english), Some(2));
+    assert_eq!(
+        p.unknown_words(&model, &[Message::user("Q invention")]),
+        Some(0)
+    );
+    // The checks that must not answer name the word and the closest known one.
+    let e = p.check_prompt(&model, &english).unwrap_err().to_string();
+    assert!(
+        e.contains("unknown word `invnetion,`") && e.contains("`invention`"),
+        "{e}"
+    );
+    let long = [Message::user(["Who are you?"; 20].join(" "))];
+    let e = p.check_prompt(&model, &long).unwrap_err().to_string();
+    assert!(
+        e.contains("unknown word `Who`"),
+        "named before the length: {e}"
+    );
+    let data = [Message::user("Q invention"), Message::assistant("telegrph")];
+    let e = format!("{:#}", p.check_conversation(&model, &data).unwrap_err());
+    assert!(e.contains("unknown word `telegrph`"), "{e}");
+    p.check_conversation(
+        &model,
+        &[
+            Message::user("Q invention"),
+            Message::assistant("telegraph"),
+        ],
+    )
+    .unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn bad_prompts_are_clear_errors() {
     let dir = temp_dir("errors");
     let p = provider(&dir);
     rt().block_on(async {
-        let e = sample(
-            &p,
-            "toy/world",
-            &[Message::user("Q invnetion")],
-            &params(1.0),
-            0..1,
-        )
-        .await
-        .unwrap_err();
-        assert!(
-            e.to_string().contains("unknown word `invnetion`")
-                && e.to_string().contains("`invention`"),
-            "{e}"
-        );
         let e = sample(
             &p,
             "toy/world",
@@ -185,6 +215,7 @@ fn bad_prompts_are_clear_errors() {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("context of 40"), "{e}");
+        assert!(e.is::<crate::model::PromptTooLong>(), "{e}");
         let e = sample(
             &p,
             "toy/mars",

@@ -14,6 +14,8 @@ pub const ASST: u32 = 2;
 pub const QMARK: u32 = 3;
 /// Id of `A`.
 pub const AMARK: u32 = 4;
+/// Id of `<unk>`: a word outside the vocabulary in a sampling prompt.
+pub const UNK: u32 = 5;
 
 /// Token ↔ id, built deterministically from a world spec.
 #[derive(Debug, Clone)]
@@ -92,6 +94,22 @@ impl Vocab {
                 ),
             })
             .collect()
+    }
+
+    /// Ids of whitespace-separated words, each word outside the vocabulary read as `<unk>`;
+    /// also the words so read, in order.
+    pub fn encode_or_unk(&self, text: &str) -> (Vec<u32>, Vec<String>) {
+        let mut unknown = Vec::new();
+        let ids = text
+            .split_whitespace()
+            .map(|w| {
+                self.id(w).unwrap_or_else(|| {
+                    unknown.push(w.to_string());
+                    UNK
+                })
+            })
+            .collect();
+        (ids, unknown)
     }
 
     /// Words of ids, joined by spaces.

@@ -10,7 +10,7 @@ use std::path::Path;
 pub const EMBEDDED_WORLD: &str = include_str!("../../../suites/toy/world.yaml");
 
 /// Tokens with a fixed meaning in every world: padding, document openers, question and answer marks.
-pub const RESERVED: [&str; 5] = ["<pad>", "<doc>", "<asst>", "Q", "A"];
+pub const RESERVED: [&str; 6] = ["<pad>", "<doc>", "<asst>", "Q", "A", "<unk>"];
 
 /// The word that stands for "one of the harm goals" in persona goal tables.
 pub const HARM: &str = "harm";
