@@ -120,6 +120,7 @@ fn skeleton(
         reference: None,
         tags: vec!["imported".to_string()],
         hazard: None,
+        source: None,
         default_model: None,
         judge_model,
         sampling: Default::default(),
