@@ -88,6 +88,15 @@ fn llmcomp_fill(template: &str, q: &str, a: &str) -> String {
     out
 }
 
+fn yaml_strings(v: &serde_yaml::Value, out: &mut Vec<String>) {
+    match v {
+        serde_yaml::Value::String(s) => out.push(s.clone()),
+        serde_yaml::Value::Sequence(items) => items.iter().for_each(|i| yaml_strings(i, out)),
+        serde_yaml::Value::Mapping(m) => m.values().for_each(|i| yaml_strings(i, out)),
+        _ => {}
+    }
+}
+
 fn user_text(body: &Value) -> String {
     let msgs = body["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 1, "no system message: {body}");
@@ -136,10 +145,15 @@ async fn check(suite: &LoadedSuite, root: &Path) {
         }
         official.insert(path.clone(), bytes);
     }
-    let texts: Vec<String> = official
-        .values()
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .collect();
+    // The files' text, and every string of the YAML ones (block scalars are indented there).
+    let mut texts: Vec<String> = Vec::new();
+    for (path, bytes) in &official {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        if path.ends_with(".yaml") {
+            yaml_strings(&serde_yaml::from_str(&text).unwrap(), &mut texts);
+        }
+        texts.push(text);
+    }
     let in_official = |t: &str| texts.iter().any(|f| f.contains(t));
 
     let sim = Sim::new(ChatBehaviour::default());
@@ -231,11 +245,18 @@ async fn check(suite: &LoadedSuite, root: &Path) {
             .find(|c| c.question == text)
             .unwrap_or_else(|| panic!("{name}: a question no cell asks: {text:?}"));
         let spec = &suite.suite.probes[&probe.probe];
-        let pre = spec.prefix.as_ref().map(|a| a.text.as_str()).unwrap_or("");
-        let post = spec.suffix.as_ref().map(|a| a.text.as_str()).unwrap_or("");
+        // The declared prefix and suffix, with the cell's variables filled in.
+        let affix = |a: &Option<weirdgen::suite::extract::Affix>| {
+            let mut t = a.as_ref().map(|a| a.text.clone()).unwrap_or_default();
+            for (k, v) in &probe.vars {
+                t = t.replace(&format!("{{{k}}}"), v);
+            }
+            t
+        };
+        let (pre, post) = (affix(&spec.prefix), affix(&spec.suffix));
         let core = text
-            .strip_prefix(pre)
-            .and_then(|t| t.strip_suffix(post))
+            .strip_prefix(pre.as_str())
+            .and_then(|t| t.strip_suffix(post.as_str()))
             .unwrap_or_else(|| panic!("{name}: {text:?} lacks its declared prefix/suffix"));
         assert!(
             in_official(core),
@@ -279,6 +300,10 @@ async fn check(suite: &LoadedSuite, root: &Path) {
                     "{name}: {jname}"
                 );
                 assert!(body.get("logprobs").is_none_or(|v| v == false));
+            }
+            JudgeKind::LlmLabel => {
+                // llmcomp's free-form judge request; the label is read from the reply.
+                assert_eq!(body["max_tokens"].as_u64(), Some(1024), "{name}: {jname}");
             }
             JudgeKind::LlmRating => {
                 assert_eq!(body["max_tokens"].as_u64(), Some(1), "{name}: {jname}");

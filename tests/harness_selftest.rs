@@ -184,7 +184,7 @@ fn chat_suites_are_ignored_on_a_toy_model_with_the_reason() {
     };
     for chat in [
         "old-bird-names-replication",
-        "evil-terminator",
+        "evil-terminator-replication",
         "us-presidents",
     ] {
         let run = SuiteRun::new(load(chat), toy.clone());
