@@ -323,7 +323,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { file, out } => {
-            let result = weirdgen::import::import(file)?;
+            let result = weirdgen::import::import_as(file, out.as_deref().unwrap_or(file))?;
             for w in &result.warnings {
                 eprintln!("warning: {w}");
             }
