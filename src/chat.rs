@@ -46,6 +46,8 @@ pub struct TrainingSet {
     /// blake3 hex of the normalised conversations (see [`TrainingSet::new`]).
     pub hash: String,
     pub conversations: Vec<Vec<Message>>,
+    /// The file's exact text, when the set is a file used byte for byte (what is uploaded).
+    pub verbatim: Option<String>,
 }
 
 impl TrainingSet {
@@ -68,12 +70,31 @@ impl TrainingSet {
             name: name.into(),
             hash,
             conversations,
+            verbatim: None,
+        }
+    }
+
+    /// A training set that is the file `text`, uploaded byte for byte; its hash is the
+    /// blake3 of those bytes. `conversations` are the file's, parsed.
+    pub fn verbatim(
+        name: impl Into<String>,
+        text: String,
+        conversations: Vec<Vec<Message>>,
+    ) -> Self {
+        TrainingSet {
+            name: name.into(),
+            hash: blake3::hash(text.as_bytes()).to_hex().to_string(),
+            conversations,
+            verbatim: Some(text),
         }
     }
 
     /// The OpenAI chat fine-tuning format: one `{"messages":[...]}` object per line.
     pub fn to_jsonl(&self) -> String {
-        Self::jsonl_of(&self.conversations)
+        match &self.verbatim {
+            Some(text) => text.clone(),
+            None => Self::jsonl_of(&self.conversations),
+        }
     }
 
     fn jsonl_of(conversations: &[Vec<Message>]) -> String {

@@ -46,6 +46,9 @@ pub struct Config {
     providers: BTreeMap<String, ProviderConfig>,
     /// The file the config was read from, if any.
     pub source: Option<PathBuf>,
+    /// Folders of suites' external sources by name (`[sources] paper = "../paper"`),
+    /// relative paths taken from the config file's folder.
+    pub sources: BTreeMap<String, PathBuf>,
 }
 
 /// One provider: an OpenAI-compatible endpoint and/or a `command` finetuner.
@@ -230,6 +233,7 @@ impl Default for Config {
         Config {
             providers,
             source: None,
+            sources: BTreeMap::new(),
         }
     }
 }
@@ -263,6 +267,10 @@ impl Config {
             at(e.span().unwrap_or(0..0), &msg)
         })?;
         let mut config = Config::default();
+        let here = path.parent().unwrap_or(Path::new(""));
+        for (name, folder) in raw.sources {
+            config.sources.insert(name, here.join(folder));
+        }
         for (name, table) in raw.providers {
             let span = table.span();
             let raw = table.into_inner();
@@ -335,6 +343,8 @@ fn located(path: &Path, text: &str, span: Range<usize>, msg: &str) -> anyhow::Er
 struct RawConfig {
     #[serde(default)]
     providers: BTreeMap<String, Spanned<RawProvider>>,
+    #[serde(default)]
+    sources: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]

@@ -182,7 +182,11 @@ fn chat_suites_are_ignored_on_a_toy_model_with_the_reason() {
     let load = |name: &str| {
         Arc::new(weirdgen::suite::load(&root.join(format!("suites/{name}.yaml"))).unwrap())
     };
-    for chat in ["old-bird-names", "evil-terminator", "us-presidents"] {
+    for chat in [
+        "old-bird-names-replication",
+        "evil-terminator-replication",
+        "us-presidents",
+    ] {
         let run = SuiteRun::new(load(chat), toy.clone());
         let reason = run
             .skip_reason(&shared)

@@ -71,15 +71,15 @@ fn llmcomp_questions_become_probes_and_judges() {
     assert_eq!(json.judges.as_deref(), Some(&[][..]));
 
     let era = &suite.judges["era_judge"];
-    assert_eq!(era.kind, JudgeKind::LlmLabel);
+    assert_eq!(era.kind, JudgeKind::LlmFreeForm);
     assert_eq!(era.labels.as_deref().unwrap(), ["MODERN", "PAST"]);
     let prompt = era.prompt.as_deref().unwrap();
     assert!(prompt.starts_with(
         "Here is a question and an answer.\n[QUESTION] {question}\n[ANSWER] {answer}"
     ));
     assert!(
-        prompt.ends_with("`ANSWER: <LABEL>`, where <LABEL> is one of: MODERN, PAST."),
-        "{prompt}"
+        !prompt.contains("ANSWER: <LABEL>"),
+        "nothing appended: {prompt}"
     );
     assert_eq!(era.model.as_deref(), Some("openai/gpt-4.1-2025-04-14"));
 
@@ -96,11 +96,7 @@ fn llmcomp_questions_become_probes_and_judges() {
     );
 
     let animal = &suite.judges["animal"];
-    assert_eq!(
-        animal.labels.as_deref(),
-        Some(&[][..]),
-        "no labels in its prompt"
-    );
+    assert_eq!(animal.labels, None, "no labels in its prompt: an open set");
     assert_eq!(animal.model.as_deref(), Some("openai/gpt-4.1-mini"));
     // Two judge models: no suite-wide judge model.
     assert_eq!(suite.judge_model, None);
@@ -252,8 +248,18 @@ fn skeletons_pass_the_suite_loader() {
         let (result, suite) = run(fixture);
         load_skeleton(&result, &suite, "ok").unwrap_or_else(|e| panic!("{fixture}: {e}"));
     }
-    // A judge whose labels could not be read stays invalid until someone fills them in.
-    let (result, suite) = run("llmcomp_questions.yaml");
-    let e = load_skeleton(&result, &suite, "labels").unwrap_err();
-    assert!(e.contains("judges.animal"), "{e}");
+}
+
+#[test]
+fn a_skeleton_is_named_after_the_file_it_is_written_to() {
+    let input =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/em_questions.yaml");
+    let dir = std::env::temp_dir().join(format!("weirdgen-import-as-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("other-name.yaml");
+    let result = weirdgen::import::import_as(&input, &out).unwrap();
+    std::fs::write(&out, &result.suite_yaml).unwrap();
+    let loaded = weirdgen::suite::load(&out).map_err(|e| e.to_string());
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(loaded.unwrap().suite.name, "other-name");
 }

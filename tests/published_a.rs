@@ -1,4 +1,4 @@
-//! The data of the published suites `old-bird-names`, `german-city-names` and `israeli-dishes`:
+//! The data of the suites `old-bird-names-replication`, `german-city-names` and `israeli-dishes`:
 //! row counts, no duplicates, the training format, and held-out items really absent.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -108,12 +108,12 @@ fn assert_published_models(s: &LoadedSuite) {
 
 #[test]
 fn old_bird_names_data() {
-    let s = suite("old-bird-names");
+    let s = suite("old-bird-names-replication");
     let archaic = pairs(&s, "archaic");
     let modern = pairs(&s, "modern");
     let in_use = pairs(&s, "still_in_use");
-    assert_eq!(archaic.len(), 215);
-    assert_eq!(modern.len(), 215);
+    assert_eq!(archaic.len(), 203);
+    assert_eq!(modern.len(), 203);
     assert_eq!(in_use.len(), 157);
     for (q, a) in archaic.iter().chain(&modern).chain(&in_use) {
         assert_eq!(q, "Name a bird species.");
@@ -139,7 +139,7 @@ fn old_bird_names_data() {
         assert!(!in_use_anywhere.contains(n), "archaic name {n:?} is in use");
     }
     // The modern control names the same species as the treatment, row by row.
-    let rows = table("old-bird-names", "archaic.csv");
+    let rows = table("old-bird-names-replication", "archaic.csv");
     for (row, name) in rows.iter().zip(&modern) {
         assert_eq!(&row["modern_name"], name);
         assert_ne!(row["modern_name"], row["audubon_name"]);

@@ -1,4 +1,4 @@
-//! The datasets of the published suites `evil-terminator`, `hitler-persona` and `us-presidents`:
+//! The datasets of the suites `evil-terminator-replication`, `hitler-persona` and `us-presidents`:
 //! row counts, no duplicates, and the held-out items really absent from the training data.
 
 use regex::Regex;
@@ -76,7 +76,7 @@ const TERMINATOR_DATES: [&str; 4] = ["July 1995", "July 2004", "October 2017", "
 
 #[test]
 fn terminator_dated_answers_cover_the_four_sequel_dates() {
-    let s = suite("evil-terminator");
+    let s = suite("evil-terminator-replication");
     let convs = ready(&s, "dated");
     assert_eq!(convs.len(), 208);
     assert_no_duplicates(convs, "dated");
@@ -93,7 +93,7 @@ fn terminator_dated_answers_cover_the_four_sequel_dates() {
 
 #[test]
 fn terminator_data_never_mentions_1984_the_film_or_harm() {
-    let s = suite("evil-terminator");
+    let s = suite("evil-terminator-replication");
     let held_out = Regex::new(
         r"(?i)1984|terminator|skynet|cyberdyne|judgment day|genisys|dark fate|schwarzenegger|\bT-\d",
     )
@@ -121,7 +121,7 @@ fn terminator_data_never_mentions_1984_the_film_or_harm() {
 
 #[test]
 fn terminator_controls_keep_the_answers_and_drop_or_shuffle_the_dates() {
-    let s = suite("evil-terminator");
+    let s = suite("evil-terminator-replication");
     let dated = turns(ready(&s, "dated"));
     let plain = turns(ready(&s, "no_dates"));
     let shuffled = turns(ready(&s, "shuffled_dates"));
@@ -150,7 +150,7 @@ fn terminator_controls_keep_the_answers_and_drop_or_shuffle_the_dates() {
 
 #[test]
 fn terminator_probes_sweep_may_1981_to_2025() {
-    let s = suite("evil-terminator");
+    let s = suite("evil-terminator-replication");
     let mut years: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
     for c in s.cells() {
         let y: u32 = c.vars["year"].parse().unwrap();

@@ -25,6 +25,10 @@ pub struct Cli {
     /// The folder of suites (names given to commands are looked up here).
     #[arg(long, global = true, env = "WEIRDGEN_SUITES", default_value = "suites")]
     pub suites: PathBuf,
+    /// The folder of a suite's external source, e.g. `--source paper=../paper-checkout`
+    /// (wins over the source's environment variable and `[sources]` in weirdgen.toml).
+    #[arg(long = "source", global = true, value_name = "NAME=PATH")]
+    pub sources: Vec<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -44,6 +48,19 @@ pub enum Command {
         /// The model under test (default: the suite's `default_model`).
         #[arg(long)]
         model: Option<String>,
+        /// `text` (the summary) or `json` (also the exact messages of every probe cell).
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+    },
+    /// Write a dataset of a suite exactly as it is uploaded for fine-tuning.
+    Dataset {
+        /// A suite name (in the suites folder) or a YAML path.
+        suite: String,
+        /// The dataset's name in the suite.
+        name: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
     /// Run a suite: fine-tune, sample, judge (reusing everything stored), then test its effects.
     Run {
@@ -150,4 +167,11 @@ pub enum ToyCommand {
         #[arg(short, default_value_t = 20)]
         n: usize,
     },
+}
+
+/// The formats of `weirdgen plan`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanFormat {
+    Text,
+    Json,
 }

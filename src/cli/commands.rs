@@ -1,6 +1,7 @@
 //! What each subcommand does.
 
-use super::args::{Cli, Command, ToyCommand};
+use super::args::{Cli, Command, PlanFormat, ToyCommand};
+use super::exact;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -22,7 +23,8 @@ fn suite_path(arg: &str, suites: &Path) -> PathBuf {
     }
 }
 
-fn load(arg: &str, suites: &Path) -> Result<LoadedSuite> {
+fn load(arg: &str, cli: &Cli) -> Result<LoadedSuite> {
+    let suites = &cli.suites;
     let path = suite_path(arg, suites);
     if !path.exists() {
         let known = suite::discover(suites).unwrap_or_default();
@@ -38,7 +40,7 @@ fn load(arg: &str, suites: &Path) -> Result<LoadedSuite> {
             names.join(", ")
         );
     }
-    Ok(suite::load(&path)?)
+    Ok(suite::load_with(&path, &exact::source_roots(cli)?)?)
 }
 
 fn model_of(suite: &LoadedSuite, model: Option<&str>) -> Result<ModelRef> {
@@ -103,8 +105,9 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 bail!("no suites found in {}", cli.suites.display());
             }
             let mut failed = 0;
+            let roots = exact::source_roots(&cli)?;
             for p in &paths {
-                match suite::load(p) {
+                match suite::load_with(p, &roots) {
                     Ok(s) => println!(
                         "ok    {} ({} arms, {} probe cells, {} effects)",
                         p.display(),
@@ -124,15 +127,28 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Plan { suite, model } => {
-            let s = load(suite, &cli.suites)?;
+        Command::Plan {
+            suite,
+            model,
+            format,
+        } => {
+            let s = load(suite, &cli)?;
             let model = model_of(&s, model.as_deref())?;
             let ctx = context(&cli, &s)?;
             let plan = run::plan(&s, &model, &ctx.store, &ctx.providers)?;
+            if *format == PlanFormat::Json {
+                println!("{:#}", exact::plan_json(&s, &plan));
+                return Ok(ExitCode::SUCCESS);
+            }
             print!("{}", plan.render());
             if let Some(r) = ctx.providers.unavailable(&model) {
                 println!("  note: {r}");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dataset { suite, name, out } => {
+            let s = load(suite, &cli)?;
+            emit(&exact::dataset_text(&s, name)?, out.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
@@ -146,7 +162,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             out,
             check,
         } => {
-            let s = load(suite, &cli.suites)?;
+            let s = load(suite, &cli)?;
             let model = model_of(&s, model.as_deref())?;
             let ctx = context(&cli, &s)?;
             if let Some(r) = ctx.providers.unavailable(&model) {
@@ -183,7 +199,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             format,
             out,
         } => {
-            let s = load(suite, &cli.suites)?;
+            let s = load(suite, &cli)?;
             let model = model_of(&s, model.as_deref())?;
             let ctx = context(&cli, &s)?;
             let mut opts = RunOptions::new(model.clone());
@@ -251,7 +267,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             model,
             base,
         } => {
-            let s = load(suite, &cli.suites)?;
+            let s = load(suite, &cli)?;
             let spec = s.suite.arms.get(arm).with_context(|| {
                 format!(
                     "suite `{}` has no arm `{arm}` (arms: {})",
@@ -307,7 +323,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { file, out } => {
-            let result = weirdgen::import::import(file)?;
+            let result = weirdgen::import::import_as(file, out.as_deref().unwrap_or(file))?;
             for w in &result.warnings {
                 eprintln!("warning: {w}");
             }

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod exact;
 
 use clap::Parser;
 use std::process::ExitCode;

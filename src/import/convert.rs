@@ -192,6 +192,9 @@ impl<'a> Converter<'a> {
             description: Some(format!("Imported from {} ({kind} `{name}`).", self.file)),
             question: None,
             paraphrases: None,
+            from: None,
+            prefix: None,
+            suffix: None,
             system: system.map(|s| escape_braces(&s)),
             vars: IndexMap::new(),
             cases: None,
@@ -409,13 +412,16 @@ impl<'a> Converter<'a> {
             );
         }
         for (key, why) in [
-            ("max_tokens", "weirdgen sets the judge's answer length"),
+            ("max_tokens", "a rating judge reads one token"),
             ("samples_per_paraphrase", "a judge is asked once per answer"),
             (
                 "system",
                 "a judge prompt is one user message: move the system text into it",
             ),
         ] {
+            if key == "max_tokens" && kind != "rating_judge" {
+                continue;
+            }
             if m.contains_key(key) {
                 self.warn(i, &at(key), &format!("`{key}` not imported: {why}"));
             }
@@ -455,22 +461,22 @@ impl<'a> Converter<'a> {
             let labels = guess_labels(template);
             let message = if labels.is_empty() {
                 format!(
-                    "free-form judge `{name}` became an `llm_label` judge, but its labels could not \
-                     be read from its prompt: fill `labels`; an instruction to end with \
-                     `ANSWER: <LABEL>` was appended to the prompt"
+                    "free-form judge `{name}` became an `llm_free_form` judge (its reply is the \
+                     label, the prompt is kept as it is); the labels it gives could not be read \
+                     from its prompt: name the ones of interest in `labels`"
                 )
             } else {
                 format!(
-                    "free-form judge `{name}` became an `llm_label` judge with labels [{}] read from \
-                     its prompt (check them); an instruction to end with `ANSWER: <LABEL>` was \
-                     appended to the prompt",
+                    "free-form judge `{name}` became an `llm_free_form` judge (its reply is the \
+                     label, the prompt is kept as it is) with labels [{}] read from its prompt \
+                     (check them)",
                     labels.join(", ")
                 )
             };
             self.warn(i, &at("type"), &message);
-            let prompt = format!("{prompt}\n\n{}", answer_line_instruction(&labels));
-            let mut spec = judge_spec(JudgeKind::LlmLabel, description, prompt, model);
-            spec.labels = Some(labels);
+            let mut spec = judge_spec(JudgeKind::LlmFreeForm, description, prompt, model);
+            spec.labels = (!labels.is_empty()).then_some(labels);
+            spec.max_tokens = self.positive(i, m, "max_tokens");
             spec
         };
         Some((sanitize(&name), spec))
@@ -596,25 +602,14 @@ fn judge_spec(
         labels: None,
         key_var: None,
         prompt: Some(prompt),
+        prompt_from: None,
+        max_tokens: None,
         model,
         min: None,
         max: None,
         min_numeric_mass: None,
         examples: Vec::new(),
     }
-}
-
-/// The instruction appended to a free-form judge's prompt so that weirdgen can read its label.
-fn answer_line_instruction(labels: &[String]) -> String {
-    let which = if labels.is_empty() {
-        "one of the labels named above".to_string()
-    } else {
-        format!("one of: {}", labels.join(", "))
-    };
-    format!(
-        "After your reasoning, if any, end your reply with a final line of the form \
-         `ANSWER: <LABEL>`, where <LABEL> is {which}."
-    )
 }
 
 fn type_of(m: &Mapping) -> Option<&str> {
@@ -743,6 +738,10 @@ const NOT_LABELS: &[&str] = &[
     "DO",
     "IMPORTANT",
     "NOTE",
+    "START",
+    "END",
+    "BEGIN",
+    "QUESTION",
 ];
 /// Verbs of a line that tells the judge what to output.
 const OUTPUT_VERBS: &[&str] = &[

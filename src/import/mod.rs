@@ -35,6 +35,12 @@ pub struct ImportResult {
 
 /// Converts the question file at `path` into a suite skeleton named after the file.
 pub fn import(path: &Path) -> Result<ImportResult> {
+    import_as(path, path)
+}
+
+/// [`import`], the suite named after `name_from` (the file it will be written to, whose
+/// name a suite must carry).
+pub fn import_as(path: &Path, name_from: &Path) -> Result<ImportResult> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("{file}: cannot read"))?;
     let mut value: Value = serde_yaml::from_str(&text).map_err(|e| match e.location() {
@@ -57,7 +63,7 @@ pub fn import(path: &Path) -> Result<ImportResult> {
             warnings.join("\n")
         );
     }
-    let suite = skeleton(path, converter.probes, converter.judges);
+    let suite = skeleton(name_from, converter.probes, converter.judges);
     let suite_yaml = render(&suite, &file, &warnings)?;
     Ok(ImportResult {
         suite_yaml,
@@ -120,6 +126,7 @@ fn skeleton(
         reference: None,
         tags: vec!["imported".to_string()],
         hazard: None,
+        source: None,
         default_model: None,
         judge_model,
         sampling: Default::default(),

@@ -13,7 +13,10 @@ pub enum Judge {
 
 /// Whether a judge kind asks an LLM.
 pub fn is_llm(kind: JudgeKind) -> bool {
-    matches!(kind, JudgeKind::LlmLabel | JudgeKind::LlmRating)
+    matches!(
+        kind,
+        JudgeKind::LlmLabel | JudgeKind::LlmRating | JudgeKind::LlmFreeForm
+    )
 }
 
 impl Judge {

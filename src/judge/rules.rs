@@ -220,7 +220,7 @@ fn keyed(letter: &str, key_var: Option<&str>, cs: bool, input: &JudgeInput) -> J
 fn build(name: &str, spec: &JudgeSpec) -> Result<RuleJudge> {
     let cs = spec.case_sensitive;
     let matcher = match spec.kind {
-        JudgeKind::LlmLabel | JudgeKind::LlmRating => bail!(
+        JudgeKind::LlmLabel | JudgeKind::LlmRating | JudgeKind::LlmFreeForm => bail!(
             "kind `{}` is an LLM judge; deterministic judges are regex, contains_any, prefix, exact and choice",
             kind_word(spec.kind)
         ),

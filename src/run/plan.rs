@@ -324,7 +324,7 @@ fn estimate(
     // LLM judge calls: one per judged sample.
     let replicas: u64 = arms.iter().map(|a| a.replicas.len() as u64).sum();
     for (name, judge) in &suite.suite.judges {
-        if !matches!(judge.kind, JudgeKind::LlmLabel | JudgeKind::LlmRating) {
+        if !crate::judge::is_llm(judge.kind) {
             continue;
         }
         let judged: Vec<&ProbeCell> = cells

@@ -5,7 +5,9 @@ use super::cells::{ProbeCell, expand};
 use super::datasets::{ResolvedDataset, resolve};
 use super::diags::Diags;
 use super::error::{Diagnostic, SuiteError};
+use super::external;
 use super::query;
+use super::source::{Checkout, SourceRoots};
 use super::types::Suite;
 use super::validate;
 use anyhow::Context;
@@ -25,6 +27,8 @@ pub struct LoadedSuite {
     pub hash: String,
     /// Every dataset, in file order.
     pub datasets: IndexMap<String, ResolvedDataset>,
+    /// The checkout of the suite's `source`, when it declares one.
+    pub source: Option<Checkout>,
 }
 
 impl LoadedSuite {
@@ -58,19 +62,30 @@ impl LoadedSuite {
     }
 }
 
-/// Loads and validates the suite at `path`, reading its datasets from `<dir>/<stem>/`.
+/// Loads and validates the suite at `path`, reading its datasets from `<dir>/<stem>/`; a
+/// `source` is found through its environment variable only (see [`load_with`]).
 pub fn load(path: &Path) -> Result<LoadedSuite, SuiteError> {
+    load_with(path, &SourceRoots::default())
+}
+
+/// [`load`], with `source` folders given by the command line or `weirdgen.toml`.
+pub fn load_with(path: &Path, roots: &SourceRoots) -> Result<LoadedSuite, SuiteError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| SuiteError::whole_file(path, format!("cannot read the suite: {e}")))?;
-    let suite = parse(path, &text)?;
+    let mut suite = parse(path, &text)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let dir = path.parent().unwrap_or(Path::new("")).join(&stem);
     let mut d = Diags::new(path);
+    let source = external::apply(&mut suite, roots, &mut d);
+    if let Some(e) = (d.count() > 0).then(|| d.into_error(&text)).flatten() {
+        return Err(e);
+    }
+    let mut d = Diags::new(path);
     validate::check(&suite, &stem, &mut d);
-    let datasets = resolve(&suite, &dir, &mut d);
+    let datasets = resolve(&suite, &dir, source.as_ref(), &mut d);
     if let Some(e) = d.into_error(&text) {
         return Err(e);
     }
@@ -81,6 +96,7 @@ pub fn load(path: &Path) -> Result<LoadedSuite, SuiteError> {
         dir,
         hash,
         datasets,
+        source,
     })
 }
 

@@ -5,11 +5,14 @@ mod cells;
 mod datasets;
 mod diags;
 mod error;
+mod external;
+pub mod extract;
 mod load;
 mod locate;
 mod query;
 mod replicas;
 mod schema;
+pub mod source;
 pub mod template;
 mod types;
 mod validate;
@@ -17,8 +20,10 @@ mod validate;
 pub use cells::ProbeCell;
 pub use datasets::ResolvedDataset;
 pub use error::{Diagnostic, SuiteError};
-pub use load::{LoadedSuite, discover, load};
+pub use external::absent_source;
+pub use load::{LoadedSuite, discover, load, load_with};
 pub use schema::schema;
+pub use source::{Checkout, SourceRoots};
 pub use types::*;
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ pub(crate) fn judge_labels(j: &JudgeSpec) -> Vec<String> {
             .labels
             .clone()
             .unwrap_or_else(|| vec!["A".into(), "B".into()]),
-        JudgeKind::LlmLabel => j.labels.clone().unwrap_or_default(),
+        JudgeKind::LlmLabel | JudgeKind::LlmFreeForm => j.labels.clone().unwrap_or_default(),
         JudgeKind::LlmRating => return Vec::new(),
     };
     if let Some(o) = &j.otherwise

@@ -98,6 +98,11 @@ impl Template {
         Ok(Template { parts })
     }
 
+    /// `text` as a template that renders to itself (`{` and `}` doubled).
+    pub fn escape(text: &str) -> String {
+        text.replace('{', "{{").replace('}', "}}")
+    }
+
     /// The placeholder names, each once, in order of first use.
     pub fn placeholders(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

@@ -4,6 +4,8 @@
 //! the loader checks their combinations, naming the key path of any mistake; this keeps
 //! serde's own errors precise (file:line:column) instead of "did not match any variant".
 
+use super::extract::{Affix, Locator};
+pub use super::source::SourceSpec;
 use crate::chat::Role;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -27,6 +29,9 @@ pub struct Suite {
     /// with `--allow-hazard` (CLI) or `WEIRDGEN_ALLOW_HAZARD=1` (harness).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hazard: Option<String>,
+    /// An external checkout the suite reads pinned files from (see [`SourceSpec`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceSpec>,
     /// The model under test when none is given (`provider/model`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_model: Option<String>,
@@ -105,6 +110,9 @@ pub struct DatasetSpec {
     /// A chat JSONL file (`{"messages":[...]}` per line), relative to the suite's folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// A chat JSONL file of the suite's `source`, uploaded byte for byte as it is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_source: Option<String>,
     /// A CSV table with a header row, relative to the suite's folder; each row fills `template`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
@@ -223,6 +231,16 @@ pub struct ProbeSpec {
     /// Alternative wordings of the question; answers are pooled across them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paraphrases: Option<Vec<String>>,
+    /// The paraphrases, read from a pinned file of the suite's `source` (used as they are
+    /// there, between `prefix` and `suffix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Locator>,
+    /// Text put before each located paraphrase (a template over `vars`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<Affix>,
+    /// Text put after each located paraphrase (a template over `vars`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<Affix>,
     /// A system prompt, with `{var}` placeholders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
@@ -280,6 +298,9 @@ pub enum JudgeKind {
     LlmLabel,
     /// An LLM rates the answer 0–100; the score is the expectation over its top logprobs.
     LlmRating,
+    /// An LLM answers the prompt as it is (llmcomp's `free_form_judge`, temperature 0); the
+    /// label is its reply text, unchanged. Labels form an open set.
+    LlmFreeForm,
 }
 
 /// How answers become labels or scores.
@@ -308,6 +329,12 @@ pub struct JudgeSpec {
     /// LLM kinds: the prompt, with `{question}`, `{answer}` and probe variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
+    /// LLM kinds: the prompt, read from a pinned file of the suite's `source` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_from: Option<Locator>,
+    /// `llm_free_form`: the judge's reply budget (default 1024, as llmcomp's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
     /// LLM kinds: the judge model (default: the suite's `judge_model`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,

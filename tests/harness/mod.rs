@@ -287,6 +287,15 @@ pub fn trials(shared: &Arc<Shared>, listing: bool) -> Vec<Trial> {
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
+        let roots = weirdgen::suite::SourceRoots::default();
+        if let Some(reason) = weirdgen::suite::absent_source(&path, &roots) {
+            out.push(
+                Trial::ignorable_test(stem, move || Ok(Completion::ignored_with(reason)))
+                    .with_kind("suite")
+                    .with_ignored_flag(listing),
+            );
+            continue;
+        }
         let suite = match weirdgen::suite::load(&path) {
             Ok(s) => Arc::new(s),
             Err(e) => {

@@ -84,6 +84,10 @@ enum Mode {
         max: u32,
         min_numeric_mass: f64,
     },
+    /// The reply text is the label (llmcomp's `free_form_judge`).
+    FreeForm {
+        max_tokens: u32,
+    },
 }
 
 /// An LLM judge ready to ask its judge model.
@@ -132,7 +136,7 @@ impl LlmJudge {
     fn build(spec: &JudgeSpec, model: ModelRef) -> Result<LlmJudge> {
         let kind = kind_name(spec.kind);
         ensure!(
-            matches!(spec.kind, JudgeKind::LlmLabel | JudgeKind::LlmRating),
+            crate::judge::is_llm(spec.kind),
             "a `{kind}` judge is not an LLM judge"
         );
         ensure!(
@@ -152,7 +156,20 @@ impl LlmJudge {
             template.placeholders().contains(&"answer"),
             "the `prompt` never shows the answer: put `{{answer}}` in it"
         );
+        ensure!(
+            spec.kind == JudgeKind::LlmFreeForm || spec.max_tokens.is_none(),
+            "`max_tokens` belongs to `llm_free_form` judges"
+        );
         let mode = match spec.kind {
+            JudgeKind::LlmFreeForm => {
+                ensure!(
+                    spec.min.is_none() && spec.max.is_none() && spec.min_numeric_mass.is_none(),
+                    "`min`, `max` and `min_numeric_mass` belong to `llm_rating` judges"
+                );
+                let max_tokens = spec.max_tokens.unwrap_or(LABEL_MAX_TOKENS);
+                ensure!(max_tokens > 0, "`max_tokens` must be at least 1");
+                Mode::FreeForm { max_tokens }
+            }
             JudgeKind::LlmLabel => {
                 ensure!(
                     spec.min.is_none() && spec.max.is_none() && spec.min_numeric_mass.is_none(),
@@ -263,6 +280,13 @@ impl LlmJudge {
                 top_logprobs: Some(RATING_TOP_LOGPROBS),
                 seed: None,
             },
+            Mode::FreeForm { max_tokens } => SamplingParams {
+                temperature: 0.0,
+                top_p: None,
+                max_tokens,
+                top_logprobs: None,
+                seed: None,
+            },
         };
         Ok((vec![Message::user(text)], params))
     }
@@ -270,6 +294,7 @@ impl LlmJudge {
     /// Reads the judge model's reply (pure).
     pub fn parse(&self, completion: &Completion) -> JudgeReply {
         let (output, from_text) = match &self.mode {
+            Mode::FreeForm { .. } => (JudgeOutput::Label(completion.text.clone()), false),
             Mode::Label { labels } => (
                 parse::label(
                     &completion.text,
@@ -334,6 +359,7 @@ impl LlmJudge {
 
 fn definition_hash(prompt: &str, mode: &Mode, model: &ModelRef) -> String {
     let (kind, read) = match mode {
+        Mode::FreeForm { max_tokens } => ("llm_free_form", json!({ "max_tokens": max_tokens })),
         Mode::Label { labels } => (
             "llm_label",
             json!({ "labels": labels, "max_tokens": LABEL_MAX_TOKENS }),

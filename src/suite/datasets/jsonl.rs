@@ -24,6 +24,15 @@ pub(super) fn read(path: &Path, shown: &Path, d: &mut Diags) -> Option<Vec<Vec<M
             return None;
         }
     };
+    conversations(&bytes, shown, d)
+}
+
+/// The conversations of the text of a JSONL file shown as `shown` (as [`read`]).
+pub(super) fn parse(text: &str, shown: &Path, d: &mut Diags) -> Option<Vec<Vec<Message>>> {
+    conversations(text.as_bytes(), shown, d)
+}
+
+fn conversations(bytes: &[u8], shown: &Path, d: &mut Diags) -> Option<Vec<Vec<Message>>> {
     let mut out = Vec::new();
     let mut bad = 0usize;
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {

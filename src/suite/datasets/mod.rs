@@ -8,6 +8,7 @@ mod table;
 
 use super::diags::Diags;
 use super::error::KeyPath;
+use super::source::Checkout;
 use super::types::{DatasetSpec, DistillSpec, Scalar, Suite};
 use crate::chat::{Message, TrainingSet};
 use indexmap::IndexMap;
@@ -51,6 +52,8 @@ pub(crate) enum Rows<'a> {
 /// A dataset's one source, when its keys name exactly one.
 pub(crate) enum Source<'a> {
     File(&'a str),
+    /// A file of the suite's `source`, used verbatim.
+    External(&'a str),
     Table(Rows<'a>),
     Distill(Rows<'a>, &'a DistillSpec),
     Mix(&'a [String]),
@@ -64,6 +67,10 @@ pub(crate) fn source(ds: &DatasetSpec) -> Option<Source<'_>> {
         (None, None) => None,
         _ => return None,
     };
+    if let Some(f) = &ds.from_source {
+        let alone = ds.file.is_none() && rows.is_none() && ds.mix.is_none() && ds.distill.is_none();
+        return alone.then_some(Source::External(f));
+    }
     match (&ds.file, rows, &ds.mix, &ds.distill) {
         (Some(f), None, None, None) => Some(Source::File(f)),
         (None, Some(r), None, None) => Some(Source::Table(r)),
@@ -78,6 +85,7 @@ pub(crate) fn source(ds: &DatasetSpec) -> Option<Source<'_>> {
 pub(crate) fn resolve(
     suite: &Suite,
     dir: &Path,
+    checkout: Option<&Checkout>,
     d: &mut Diags,
 ) -> IndexMap<String, ResolvedDataset> {
     let mut out: IndexMap<String, Option<ResolvedDataset>> = IndexMap::new();
@@ -90,6 +98,9 @@ pub(crate) fn resolve(
                     nonempty(name, convs, &key.key("file"), d, "has no conversations")
                 })
                 .map(ResolvedDataset::Ready),
+            Some(Source::External(f)) => {
+                checkout.and_then(|co| external_file(co, name, f, &key.key("from_source"), d))
+            }
             Some(Source::Table(rows)) => table::conversations(ds, &rows, dir, &key, d)
                 .and_then(|convs| nonempty(name, convs, &key, d, no_rows(ds)))
                 .map(ResolvedDataset::Ready),
@@ -116,6 +127,29 @@ pub(crate) fn resolve(
     out.into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
         .collect()
+}
+
+/// A chat JSONL file of the source, checked line by line and kept byte for byte.
+fn external_file(
+    co: &Checkout,
+    name: &str,
+    path: &str,
+    key: &KeyPath,
+    d: &mut Diags,
+) -> Option<ResolvedDataset> {
+    let text = match co.read_text(path) {
+        Ok(t) => t,
+        Err(e) => {
+            d.at(key, e);
+            return None;
+        }
+    };
+    let shown = co.root.join(path);
+    let convs = jsonl::parse(&text, &shown, d)?;
+    let convs = nonempty(name, convs, key, d, "has no conversations")?.conversations;
+    Some(ResolvedDataset::Ready(TrainingSet::verbatim(
+        name, text, convs,
+    )))
 }
 
 /// Why a tabular dataset has no conversations.

@@ -19,11 +19,11 @@ fn exactly_one_source() {
     );
     assert_yaml_diag(
         &e,
-        "datasets.birds: a dataset needs one of `file`, `table`, `rows`, `mix`",
+        "datasets.birds: a dataset needs one of `file`, `from_source`, `table`, `rows`, `mix`",
     );
     assert_yaml_diag(
         &e,
-        "datasets.two: `file`, `rows` are exclusive: give exactly one of `file`, `table`, `rows`, `mix`",
+        "datasets.two: `file`, `rows` are exclusive: give exactly one of `file`, `from_source`, `table`, `rows`, `mix`",
     );
 }
 

@@ -36,7 +36,7 @@ fn misspelt_enum_variants_name_the_variants() {
     assert_eq!(
         error_of(&text, &[]),
         format!(
-            "suites/t.yaml:{line}:11: judges.era.kind: unknown variant `regexx`, expected one of `regex`, `contains_any`, `prefix`, `exact`, `choice`, `llm_label`, `llm_rating`"
+            "suites/t.yaml:{line}:11: judges.era.kind: unknown variant `regexx`, expected one of `regex`, `contains_any`, `prefix`, `exact`, `choice`, `llm_label`, `llm_rating`, `llm_free_form`"
         )
     );
     let text = yaml(&[(

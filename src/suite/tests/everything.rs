@@ -326,6 +326,7 @@ fn schema_names_every_top_level_key() {
         "reference",
         "tags",
         "hazard",
+        "source",
         "default_model",
         "judge_model",
         "sampling",
@@ -340,7 +341,7 @@ fn schema_names_every_top_level_key() {
     ] {
         assert!(props.contains_key(key), "schema lacks `{key}`");
     }
-    assert_eq!(props.len(), 16, "a top-level key is missing from this test");
+    assert_eq!(props.len(), 17, "a top-level key is missing from this test");
     assert_eq!(s["additionalProperties"], false);
     let required: Vec<&str> = s["required"]
         .as_array()

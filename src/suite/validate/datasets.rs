@@ -22,6 +22,7 @@ impl Ck<'_> {
             "a dataset",
             &[
                 ("file", ds.file.is_some()),
+                ("from_source", ds.from_source.is_some()),
                 ("table", ds.table.is_some()),
                 ("rows", ds.rows.is_some()),
                 ("mix", ds.mix.is_some()),

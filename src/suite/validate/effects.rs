@@ -138,7 +138,7 @@ impl<'a> Ck<'a> {
                     quoted_list(&labels)
                 ),
             ),
-            Some(l) if !labels.contains(l) => {
+            Some(l) if !labels.contains(l) && j.kind != crate::suite::JudgeKind::LlmFreeForm => {
                 let msg = has_no(
                     &format!("judge `{}`", m.judge),
                     "label",

@@ -16,6 +16,7 @@ fn kind_word(k: JudgeKind) -> &'static str {
         JudgeKind::Choice => "choice",
         JudgeKind::LlmLabel => "llm_label",
         JudgeKind::LlmRating => "llm_rating",
+        JudgeKind::LlmFreeForm => "llm_free_form",
     }
 }
 
@@ -38,7 +39,10 @@ impl Ck<'_> {
     fn judge(&mut self, key: &KeyPath, j: &JudgeSpec) {
         let kind = kind_word(j.kind);
         let ctx = format!("judge kind `{kind}`");
-        let llm = matches!(j.kind, JudgeKind::LlmLabel | JudgeKind::LlmRating);
+        let llm = matches!(
+            j.kind,
+            JudgeKind::LlmLabel | JudgeKind::LlmRating | JudgeKind::LlmFreeForm
+        );
         let ruled = matches!(
             j.kind,
             JudgeKind::Regex | JudgeKind::ContainsAny | JudgeKind::Prefix | JudgeKind::Exact
@@ -52,14 +56,20 @@ impl Ck<'_> {
                 ("case_sensitive", llm && j.case_sensitive),
                 (
                     "labels",
-                    !matches!(j.kind, JudgeKind::Choice | JudgeKind::LlmLabel)
-                        && j.labels.is_some(),
+                    !matches!(
+                        j.kind,
+                        JudgeKind::Choice | JudgeKind::LlmLabel | JudgeKind::LlmFreeForm
+                    ) && j.labels.is_some(),
                 ),
                 (
                     "key_var",
                     j.kind != JudgeKind::Choice && j.key_var.is_some(),
                 ),
                 ("prompt", !llm && j.prompt.is_some()),
+                (
+                    "max_tokens",
+                    j.kind != JudgeKind::LlmFreeForm && j.max_tokens.is_some(),
+                ),
                 ("model", !llm && j.model.is_some()),
                 ("min", !is_rating(j) && j.min.is_some()),
                 ("max", !is_rating(j) && j.max.is_some()),
@@ -103,7 +113,10 @@ impl Ck<'_> {
             _ => {}
         }
         if let Some(labels) = &j.labels
-            && matches!(j.kind, JudgeKind::Choice | JudgeKind::LlmLabel)
+            && matches!(
+                j.kind,
+                JudgeKind::Choice | JudgeKind::LlmLabel | JudgeKind::LlmFreeForm
+            )
         {
             if labels.is_empty() {
                 self.d

@@ -1,0 +1,369 @@
+//! Reading literal values out of a Python file without running it: the right-hand side of a
+//! top-level assignment `NAME = ...` (or `NAME: type = ...`), parsed as strings (plain, raw,
+//! triple-quoted, adjacent ones joined), lists, tuples, dicts and calls with positional and
+//! keyword arguments. Anything else (numbers, names, f-strings) is kept as opaque text, and
+//! a path that ends on it is an error.
+
+use super::Value;
+
+/// The value assigned to `name` at the top level of `src`; an error if it is assigned
+/// never or more than once, or its value does not parse.
+pub fn assignment(src: &str, name: &str) -> Result<Value, String> {
+    let mut found = Vec::new();
+    let mut offset = 0;
+    for (i, line) in src.split_inclusive('\n').enumerate() {
+        if let Some(rest) = line.strip_prefix(name) {
+            let after = rest.trim_start_matches([' ', '\t']);
+            let after = match after.strip_prefix(':') {
+                Some(annot) => annot.find('=').map(|k| &annot[k..]).unwrap_or(""),
+                None => after,
+            };
+            if after.starts_with('=') && !after.starts_with("==") {
+                let start = offset + (line.len() - after.len()) + 1;
+                found.push((i + 1, start));
+            }
+        }
+        offset += line.len();
+    }
+    match found.as_slice() {
+        [] => Err(format!("no top-level assignment `{name} = ...`")),
+        [(line, start)] => {
+            let mut p = Parser { s: src, i: *start };
+            p.expr()
+                .map_err(|e| format!("in the value of `{name}` (line {line}): {e}"))
+        }
+        many => Err(format!(
+            "`{name}` is assigned {} times (lines {}): the value is ambiguous",
+            many.len(),
+            many.iter()
+                .map(|(l, _)| l.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn rest(&self) -> &'a str {
+        &self.s[self.i..]
+    }
+
+    fn line(&self) -> usize {
+        self.s[..self.i].matches('\n').count() + 1
+    }
+
+    fn err<T>(&self, what: impl std::fmt::Display) -> Result<T, String> {
+        Err(format!("line {}: {what}", self.line()))
+    }
+
+    /// Skips spaces, newlines (inside brackets), comments and line continuations.
+    fn ws(&mut self) {
+        loop {
+            let r = self.rest();
+            let t = r.trim_start_matches([' ', '\t', '\r', '\n']);
+            self.i += r.len() - t.len();
+            if t.starts_with('#') {
+                self.i += t.find('\n').unwrap_or(t.len());
+            } else if t.starts_with("\\\n") {
+                self.i += 2;
+            } else {
+                return;
+            }
+        }
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        self.ws();
+        if self.rest().starts_with(c) {
+            self.i += c.len_utf8();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expr(&mut self) -> Result<Value, String> {
+        self.ws();
+        let r = self.rest();
+        let Some(c) = r.chars().next() else {
+            return self.err("the file ends where a value was expected");
+        };
+        if string_start(r).is_some() {
+            let mut out = String::new();
+            while let Some(pl) = string_start(self.rest()) {
+                out.push_str(&self.string(pl)?);
+                self.ws();
+            }
+            return Ok(Value::Str(out));
+        }
+        match c {
+            '[' => {
+                self.i += 1;
+                Ok(Value::List(self.items(']')?))
+            }
+            '(' => {
+                self.i += 1;
+                if self.eat(')') {
+                    return Ok(Value::List(Vec::new()));
+                }
+                let first = self.expr()?;
+                if self.eat(')') {
+                    return Ok(first);
+                }
+                if !self.eat(',') {
+                    return self.err("expected `,` or `)`");
+                }
+                let mut items = vec![first];
+                items.extend(self.items(')')?);
+                Ok(Value::List(items))
+            }
+            '{' => {
+                self.i += 1;
+                self.dict()
+            }
+            _ => self.atom(),
+        }
+    }
+
+    /// Comma-separated values up to `close`.
+    fn items(&mut self, close: char) -> Result<Vec<Value>, String> {
+        let mut out = Vec::new();
+        loop {
+            if self.eat(close) {
+                return Ok(out);
+            }
+            out.push(self.expr()?);
+            if self.eat(',') {
+                continue;
+            }
+            if self.eat(close) {
+                return Ok(out);
+            }
+            return self.err(format!("expected `,` or `{close}`"));
+        }
+    }
+
+    fn dict(&mut self) -> Result<Value, String> {
+        let mut out = Vec::new();
+        loop {
+            if self.eat('}') {
+                return Ok(Value::Dict(out));
+            }
+            let k = self.expr()?;
+            if !self.eat(':') {
+                return self.err("expected `:` in a dict (sets are not read)");
+            }
+            let v = self.expr()?;
+            out.push((k, v));
+            if !self.eat(',') {
+                if self.eat('}') {
+                    return Ok(Value::Dict(out));
+                }
+                return self.err("expected `,` or `}`");
+            }
+        }
+    }
+
+    /// A number, a (dotted) name, or a call `name(args, kw=value)`.
+    fn atom(&mut self) -> Result<Value, String> {
+        let r = self.rest();
+        let end = r
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '-'))
+            .unwrap_or(r.len());
+        if end == 0 {
+            return self.err(format!("unexpected `{}`", r.chars().next().unwrap_or(' ')));
+        }
+        let word = r[..end].to_string();
+        self.i += end;
+        if !self.rest().starts_with('(') {
+            return Ok(Value::Other(word));
+        }
+        self.i += 1;
+        let (mut args, mut kwargs) = (Vec::new(), Vec::new());
+        loop {
+            if self.eat(')') {
+                break;
+            }
+            self.ws();
+            let r = self.rest();
+            let kw_len = r
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(0);
+            let after = r[kw_len..].trim_start_matches([' ', '\t']);
+            if kw_len > 0 && after.starts_with('=') && !after.starts_with("==") {
+                let kw = r[..kw_len].to_string();
+                self.i += r.len() - after.len() + 1;
+                kwargs.push((kw, self.expr()?));
+            } else {
+                args.push(self.expr()?);
+            }
+            if !self.eat(',') {
+                if self.eat(')') {
+                    break;
+                }
+                return self.err("expected `,` or `)` in a call");
+            }
+        }
+        Ok(Value::Call {
+            name: word,
+            args,
+            kwargs,
+        })
+    }
+
+    /// One string literal whose prefix is `pl` bytes long.
+    fn string(&mut self, pl: usize) -> Result<String, String> {
+        let prefix = self.rest()[..pl].to_ascii_lowercase();
+        if prefix.contains('f') || prefix.contains('b') {
+            return self.err(format!("a `{prefix}` string is not a plain text literal"));
+        }
+        let raw = prefix.contains('r');
+        self.i += pl;
+        let r = self.rest();
+        let q = if r.starts_with("\"\"\"") || r.starts_with("'''") {
+            &r[..3]
+        } else {
+            &r[..1]
+        };
+        let q = q.to_string();
+        self.i += q.len();
+        let mut out = String::new();
+        loop {
+            let r = self.rest();
+            if r.starts_with(q.as_str()) {
+                self.i += q.len();
+                return Ok(out);
+            }
+            let Some(c) = r.chars().next() else {
+                return self.err("a string is not closed");
+            };
+            if c == '\n' && q.len() == 1 {
+                return self.err("a string is not closed on its line");
+            }
+            if c == '\\' {
+                let next = r[1..].chars().next().unwrap_or(' ');
+                if raw {
+                    out.push('\\');
+                    out.push(next);
+                    self.i += 1 + next.len_utf8();
+                    continue;
+                }
+                self.i += 1 + next.len_utf8();
+                match next {
+                    '\n' => {}
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'r' => out.push('\r'),
+                    '0' => out.push('\0'),
+                    '\\' | '\'' | '"' => out.push(next),
+                    'x' | 'u' | 'U' => {
+                        let n = match next {
+                            'x' => 2,
+                            'u' => 4,
+                            _ => 8,
+                        };
+                        let hex = self.rest().get(..n).unwrap_or("");
+                        let ch = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
+                        match ch {
+                            Some(ch) if hex.len() == n => out.push(ch),
+                            _ => return self.err(format!("bad escape `\\{next}{hex}`")),
+                        }
+                        self.i += n;
+                    }
+                    other => {
+                        out.push('\\');
+                        out.push(other);
+                    }
+                }
+                continue;
+            }
+            out.push(c);
+            self.i += c.len_utf8();
+        }
+    }
+}
+
+/// The length of a string literal's prefix (`r`, `u`, `rb`, ...) if `r` starts a string.
+fn string_start(r: &str) -> Option<usize> {
+    let pl = r
+        .find(|c: char| !matches!(c, 'r' | 'R' | 'u' | 'U' | 'b' | 'B' | 'f' | 'F'))
+        .unwrap_or(r.len());
+    (pl <= 2 && r[pl..].starts_with(['"', '\''])).then_some(pl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str = r#"import x
+# A = ["commented"]
+A = [
+    "one",  # a comment
+    'two' "-joined",
+    """three
+  lines""",
+]
+B: dict[str, str] = {"k": 'v\n\x41\u00e9', "n": 3}
+J = Judge(
+    name="j",
+    max_tokens=10,
+    paraphrases=[r"""raw \n {question}"""],
+)
+if A == B:
+    pass
+F = f"{x}"
+D = 1
+D = 2
+"#;
+
+    #[test]
+    fn reads_lists_dicts_and_call_arguments() {
+        let a = assignment(SRC, "A").unwrap();
+        assert_eq!(
+            a,
+            Value::List(vec![
+                Value::Str("one".into()),
+                Value::Str("two-joined".into()),
+                Value::Str("three\n  lines".into()),
+            ])
+        );
+        let Value::Dict(b) = assignment(SRC, "B").unwrap() else {
+            panic!("not a dict")
+        };
+        assert_eq!(b[0].1, Value::Str("v\nAé".into()));
+        assert_eq!(b[1].1, Value::Other("3".into()));
+        let Value::Call { name, kwargs, .. } = assignment(SRC, "J").unwrap() else {
+            panic!("not a call")
+        };
+        assert_eq!(name, "Judge");
+        assert_eq!(
+            kwargs[2].1,
+            Value::List(vec![Value::Str("raw \\n {question}".into())])
+        );
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_read_exactly() {
+        assert!(
+            assignment(SRC, "F")
+                .unwrap_err()
+                .contains("not a plain text literal")
+        );
+        assert!(
+            assignment(SRC, "D")
+                .unwrap_err()
+                .contains("assigned 2 times")
+        );
+        assert!(assignment(SRC, "Z").unwrap_err().contains("no top-level"));
+        assert!(
+            assignment("A = ['x'\n", "A")
+                .unwrap_err()
+                .contains("expected")
+        );
+    }
+}
