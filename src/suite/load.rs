@@ -5,6 +5,7 @@ use super::cells::{ProbeCell, expand};
 use super::datasets::{ResolvedDataset, resolve};
 use super::diags::Diags;
 use super::error::{Diagnostic, SuiteError};
+use super::limits;
 use super::query;
 use super::types::Suite;
 use super::validate;
@@ -60,14 +61,14 @@ impl LoadedSuite {
 
 /// Loads and validates the suite at `path`, reading its datasets from `<dir>/<stem>/`.
 pub fn load(path: &Path) -> Result<LoadedSuite, SuiteError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| SuiteError::whole_file(path, format!("cannot read the suite: {e}")))?;
+    let text = limits::read(path)?;
     let suite = parse(path, &text)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let dir = path.parent().unwrap_or(Path::new("")).join(&stem);
+    limits::check(&suite, path, &text)?;
     let mut d = Diags::new(path);
     validate::check(&suite, &stem, &mut d);
     let datasets = resolve(&suite, &dir, &mut d);
@@ -84,8 +85,9 @@ pub fn load(path: &Path) -> Result<LoadedSuite, SuiteError> {
     })
 }
 
-/// Parses the YAML straight into [`Suite`]. Syntax errors and duplicate keys are found by a
-/// first pass over the YAML alone, so that they are reported as such.
+/// Parses the YAML straight into [`Suite`]. Syntax errors, duplicate keys and the limits on
+/// nesting and alias expansion are checked by a first pass over the YAML alone, so that they
+/// are reported as such.
 fn parse(path: &Path, text: &str) -> Result<Suite, SuiteError> {
     let blank = text
         .lines()
@@ -96,8 +98,9 @@ fn parse(path: &Path, text: &str) -> Result<Suite, SuiteError> {
             "the file is empty: a suite needs at least `name`, `arms` and `probes`",
         ));
     }
-    serde_yaml::from_str::<serde_yaml::Value>(text)
-        .and_then(|_| serde_yaml::from_str::<Suite>(text))
+    limits::flow_depth(path, text)?;
+    limits::walk(text)
+        .and_then(|()| serde_yaml::from_str::<Suite>(text))
         .map_err(|e| yaml_error(path, &e))
 }
 

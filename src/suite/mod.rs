@@ -5,6 +5,7 @@ mod cells;
 mod datasets;
 mod diags;
 mod error;
+mod limits;
 mod load;
 mod locate;
 mod query;
