@@ -5,6 +5,7 @@ mod commands;
 
 use clap::Parser;
 use std::process::ExitCode;
+use weirdgen::terminal::printable;
 
 /// Runs the command line and maps errors to exit codes.
 pub fn main() -> ExitCode {
@@ -22,7 +23,8 @@ pub fn main() -> ExitCode {
     match runtime.block_on(commands::dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote servers and models: no escape sequence reaches the terminal.
+            eprintln!("error: {}", printable(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
