@@ -1,9 +1,10 @@
 //! A canary key never leaks from a whole run (issue 5, §4): `weirdgen run` (the binary, as a
 //! subprocess) samples `tests/fixtures/http/http.yaml` through `openai/...` and asks two LLM
 //! judges, against a loopback server that injects 429s, 500s, truncated JSON and dropped
-//! connections and echoes the key it was sent in its error bodies. Afterwards the key is in
-//! none of: the store file and its WAL, the snapshot, the text/markdown/HTML/JSON reports,
-//! `weirdgen jobs`, and everything the commands printed.
+//! connections and echoes the key it was sent in its error bodies (one of them longer than the
+//! excerpt kept of it, the key straddling the cut) and in one model's 200 answers. Afterwards
+//! the key is in none of: the store file and its WAL, the snapshot, the text/markdown/HTML/JSON
+//! reports, `weirdgen jobs`, and everything the commands printed.
 //! One test in its own binary: it sets `OPENAI_API_KEY` and `OPENAI_BASE_URL` for the process.
 
 mod support;
@@ -36,6 +37,11 @@ fn answer(req: &Request) -> Reply {
         "judge" if rating => "73".to_string(),
         "judge" if prompt.contains("old-model") => "It names a telegraph.\nANSWER: OLD".into(),
         "judge" => "It names a smartphone.\nANSWER: MODERN".into(),
+        // A 200 answer that echoes the key it was sent.
+        "new-model" => format!(
+            "new-model says: the telegraph (sent with {})",
+            req.header("authorization").unwrap_or_default()
+        ),
         m => format!("{m} says: the telegraph"),
     };
     let n = body["n"].as_u64().unwrap_or(1);
@@ -143,6 +149,11 @@ fn a_canary_key_appears_nowhere_after_a_run_with_failures() {
             Fault::Answer(Reply::json(502, &echo).with_header("x-echo", &canary)),
             Fault::CutBody,
             Fault::Answer(Reply::text(503, &format!("upstream said: Bearer {canary}"))),
+            // A text body longer than the excerpt kept of it, the key straddling the cut.
+            Fault::Answer(Reply::text(
+                500,
+                &format!("{}{canary}{}", "x".repeat(290), "y".repeat(40)),
+            )),
         ],
     );
 
@@ -173,7 +184,7 @@ fn a_canary_key_appears_nowhere_after_a_run_with_failures() {
         })
     );
     let faults = log.iter().filter(|(_, f)| f.is_some()).count();
-    assert_eq!(faults, 7, "every injected fault met a request");
+    assert_eq!(faults, 8, "every injected fault met a request");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["effects"][0]["verdict"], "confirmed", "{report}");
@@ -244,6 +255,10 @@ fn a_canary_key_appears_nowhere_after_a_run_with_failures() {
     assert!(
         contains(&db, "old-model says: the telegraph"),
         "the store file holds the samples (the scan reads real bytes)"
+    );
+    assert!(
+        contains(&db, "new-model says: the telegraph (sent with Bearer ***)"),
+        "the answer that echoed the key is stored with the key masked"
     );
     for f in &all {
         let bytes = std::fs::read(f).unwrap();

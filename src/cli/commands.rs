@@ -13,6 +13,7 @@ use weirdgen::report::{self, Format};
 use weirdgen::run::{self, Progress, RunContext, RunOptions};
 use weirdgen::store::{Attachment, Store};
 use weirdgen::suite::{self, LoadedSuite};
+use weirdgen::terminal::printable;
 
 /// A suite argument: a YAML path, or a name in the suites folder.
 fn suite_path(arg: &str, suites: &Path) -> PathBuf {
@@ -73,7 +74,7 @@ fn emit(text: &str, out: Option<&Path>) -> Result<()> {
             std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
             eprintln!("wrote {}", p.display());
         }
-        None => print!("{text}"),
+        None => print!("{}", printable(text)),
     }
     Ok(())
 }
@@ -229,8 +230,9 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             if jobs.is_empty() && batches.is_empty() {
                 println!("no fine-tune jobs in {}", cli.store.display());
             }
+            // Ids, model names and errors come from the provider: stripped of escapes.
             for j in jobs {
-                println!(
+                let line = format!(
                     "{}  {:<10} {:<22} {} seed {} on `{}` -> {}{}",
                     &j.key[..12],
                     j.state,
@@ -244,9 +246,10 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
                         .map(|e| format!(" ({e})"))
                         .unwrap_or_default()
                 );
+                println!("{}", printable(&line));
             }
             for b in batches {
-                println!(
+                let line = format!(
                     "batch {:<22} {:<11} {}{}",
                     b.batch_id,
                     b.state,
@@ -257,6 +260,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
                         " (results not collected yet: run the suite again with --batch)"
                     }
                 );
+                println!("{}", printable(&line));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -6,6 +6,7 @@ mod exact;
 
 use clap::Parser;
 use std::process::ExitCode;
+use weirdgen::terminal::printable;
 
 /// Runs the command line and maps errors to exit codes.
 pub fn main() -> ExitCode {
@@ -23,7 +24,8 @@ pub fn main() -> ExitCode {
     match runtime.block_on(commands::dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote servers and models: no escape sequence reaches the terminal.
+            eprintln!("error: {}", printable(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

@@ -45,9 +45,50 @@ pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     URL_CREDENTIALS.replace_all(&out, "$1***@").into_owned()
 }
 
+/// `bytes` with every occurrence of `secrets` (those of 4 bytes or more) replaced by `***`.
+/// For everything a server sends back, before it is decoded, stored, shown or cut short:
+/// unlike [`scrub`] it masks only the secrets themselves, so answers keep their words.
+pub(crate) fn conceal(bytes: Vec<u8>, secrets: &[String]) -> Vec<u8> {
+    let mut out = bytes;
+    for s in secrets
+        .iter()
+        .map(String::as_bytes)
+        .filter(|s| s.len() >= 4)
+    {
+        if !out.windows(s.len()).any(|w| w == s) {
+            continue;
+        }
+        let mut masked = Vec::with_capacity(out.len());
+        let mut i = 0;
+        while i < out.len() {
+            if out[i..].starts_with(s) {
+                masked.extend_from_slice(b"***");
+                i += s.len();
+            } else {
+                masked.push(out[i]);
+                i += 1;
+            }
+        }
+        out = masked;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conceal_masks_only_the_secrets() {
+        let secrets = ["sk-proj-abcdef".to_string(), "k".to_string()];
+        let body =
+            br#"{"text":"sk-learn is fine; key sk-proj-abcdef and sk-proj-abcdefsk-proj-abcdef"}"#;
+        assert_eq!(
+            String::from_utf8(conceal(body.to_vec(), &secrets)).unwrap(),
+            r#"{"text":"sk-learn is fine; key *** and ******"}"#
+        );
+        assert_eq!(conceal(b"plain".to_vec(), &secrets), b"plain");
+    }
 
     #[test]
     fn urls_lose_credentials_and_query_values() {

@@ -41,8 +41,10 @@ impl Progress {
         bar
     }
 
-    /// Prints a line above the bars (or to stderr when hidden bars are not drawn).
+    /// Prints a line above the bars (or to stderr when hidden bars are not drawn), stripped of
+    /// escape sequences.
     pub fn println(&self, line: &str) {
+        let line = &crate::terminal::printable(line);
         match &self.multi {
             Some(m) => {
                 let _ = m.println(line);

@@ -1,13 +1,16 @@
 //! Collecting every problem found while loading a suite, then locating them in the YAML.
 
 use super::error::{Diagnostic, KeyPath, SuiteError};
+use super::limits::MAX_DIAGNOSTICS;
 use super::locate::locate;
 use std::path::{Path, PathBuf};
 
-/// Problems found so far; YAML ones are located (line, column) only at the end.
+/// Problems found so far; YAML ones are located (line, column) only at the end. Beyond
+/// [`MAX_DIAGNOSTICS`] they are only counted (each is located by reading the file again).
 pub(crate) struct Diags {
     yaml: PathBuf,
     found: Vec<(Option<KeyPath>, Diagnostic)>,
+    more: usize,
 }
 
 impl Diags {
@@ -16,11 +19,15 @@ impl Diags {
         Diags {
             yaml: yaml.to_path_buf(),
             found: Vec::new(),
+            more: 0,
         }
     }
 
     /// A problem at a key path of the suite file.
     pub(crate) fn at(&mut self, key: &KeyPath, message: impl Into<String>) {
+        if self.full() {
+            return;
+        }
         let d = Diagnostic {
             file: self.yaml.clone(),
             line: None,
@@ -39,6 +46,9 @@ impl Diags {
         column: Option<usize>,
         message: impl Into<String>,
     ) {
+        if self.full() {
+            return;
+        }
         let d = Diagnostic {
             file: file.to_path_buf(),
             line,
@@ -51,7 +61,14 @@ impl Diags {
 
     /// The number of problems so far.
     pub(crate) fn count(&self) -> usize {
-        self.found.len()
+        self.found.len() + self.more
+    }
+
+    /// Whether [`MAX_DIAGNOSTICS`] are kept already (then the new one is only counted).
+    fn full(&mut self) -> bool {
+        let full = self.found.len() >= MAX_DIAGNOSTICS;
+        self.more += usize::from(full);
+        full
     }
 
     /// `None` when nothing was found; else the error, YAML problems located in `yaml_text`
@@ -76,6 +93,18 @@ impl Diags {
             true => (0, d.line.unwrap_or(0), d.column.unwrap_or(0)),
             false => (1, 0, 0),
         });
+        if self.more > 0 {
+            diagnostics.push(Diagnostic {
+                file: self.yaml.clone(),
+                line: None,
+                column: None,
+                key: String::new(),
+                message: format!(
+                    "{} more problems not shown (limit `diagnostics`: {MAX_DIAGNOSTICS})",
+                    self.more
+                ),
+            });
+        }
         Some(SuiteError {
             file: self.yaml,
             diagnostics,

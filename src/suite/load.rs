@@ -6,6 +6,7 @@ use super::datasets::{ResolvedDataset, resolve};
 use super::diags::Diags;
 use super::error::{Diagnostic, SuiteError};
 use super::external;
+use super::limits;
 use super::query;
 use super::source::{Checkout, SourceRoots};
 use super::types::Suite;
@@ -70,14 +71,14 @@ pub fn load(path: &Path) -> Result<LoadedSuite, SuiteError> {
 
 /// [`load`], with `source` folders given by the command line or `weirdgen.toml`.
 pub fn load_with(path: &Path, roots: &SourceRoots) -> Result<LoadedSuite, SuiteError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| SuiteError::whole_file(path, format!("cannot read the suite: {e}")))?;
+    let text = limits::read(path)?;
     let mut suite = parse(path, &text)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let dir = path.parent().unwrap_or(Path::new("")).join(&stem);
+    limits::check(&suite, path, &text)?;
     let mut d = Diags::new(path);
     let source = external::apply(&mut suite, roots, &mut d);
     if let Some(e) = (d.count() > 0).then(|| d.into_error(&text)).flatten() {
@@ -100,8 +101,9 @@ pub fn load_with(path: &Path, roots: &SourceRoots) -> Result<LoadedSuite, SuiteE
     })
 }
 
-/// Parses the YAML straight into [`Suite`]. Syntax errors and duplicate keys are found by a
-/// first pass over the YAML alone, so that they are reported as such.
+/// Parses the YAML straight into [`Suite`]. Syntax errors, duplicate keys and the limits on
+/// nesting and alias expansion are checked by a first pass over the YAML alone, so that they
+/// are reported as such.
 fn parse(path: &Path, text: &str) -> Result<Suite, SuiteError> {
     let blank = text
         .lines()
@@ -112,8 +114,9 @@ fn parse(path: &Path, text: &str) -> Result<Suite, SuiteError> {
             "the file is empty: a suite needs at least `name`, `arms` and `probes`",
         ));
     }
-    serde_yaml::from_str::<serde_yaml::Value>(text)
-        .and_then(|_| serde_yaml::from_str::<Suite>(text))
+    limits::flow_depth(path, text)?;
+    limits::walk(text)
+        .and_then(|()| serde_yaml::from_str::<Suite>(text))
         .map_err(|e| yaml_error(path, &e))
 }
 

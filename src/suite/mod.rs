@@ -7,6 +7,7 @@ mod diags;
 mod error;
 mod external;
 pub mod extract;
+mod limits;
 mod load;
 mod locate;
 mod query;

@@ -2,31 +2,25 @@
 //! judge can give. Validation and the loaded suite's accessors both use them.
 
 use super::types::{JudgeKind, JudgeSpec, ProbeSpec, Suite};
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 
 /// The word for a missing judgment in `examples` (never a label).
 pub(crate) const MISSING: &str = "missing";
 
 /// A probe's variables (from `cases`, then `vars`) with their distinct values in order.
 pub(crate) fn probe_variables(p: &ProbeSpec) -> IndexMap<String, Vec<String>> {
-    let mut out: IndexMap<String, Vec<String>> = IndexMap::new();
+    let mut out: IndexMap<String, IndexSet<String>> = IndexMap::new();
     for case in p.cases.iter().flatten() {
         for (k, v) in case {
-            let vals = out.entry(k.clone()).or_default();
-            if !vals.contains(&v.0) {
-                vals.push(v.0.clone());
-            }
+            out.entry(k.clone()).or_default().insert(v.0.clone());
         }
     }
     for (k, vv) in &p.vars {
-        let vals = out.entry(k.clone()).or_default();
-        for v in vv.values() {
-            if !vals.contains(&v) {
-                vals.push(v);
-            }
-        }
+        out.entry(k.clone()).or_default().extend(vv.values());
     }
-    out
+    out.into_iter()
+        .map(|(k, vals)| (k, vals.into_iter().collect()))
+        .collect()
 }
 
 /// The judges that score a probe: its `judges`, else every judge of the suite, in order.

@@ -4,7 +4,7 @@
 use super::limits::TokenBucket;
 use super::retry::{backoff, exhausted_delay, server_delay};
 use crate::config::{ProviderConfig, RetryPolicy};
-use crate::model::redact::{redact_url, scrub};
+use crate::model::redact::{conceal, redact_url, scrub};
 use anyhow::{Context, Result, anyhow, bail};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
@@ -324,6 +324,9 @@ impl Http {
             };
             let failure = match outcome {
                 Ok((status, headers, bytes)) => {
+                    // A server that echoes the key (in an answer, a model name, an id) must
+                    // not put it anywhere: it goes before anything reads the body.
+                    let bytes = conceal(bytes, &self.secrets);
                     match self.classify(&request, status, &headers, &bytes) {
                         None => {
                             if let Some(d) = exhausted_delay(&headers) {
@@ -448,7 +451,9 @@ impl Http {
         if status.is_success() {
             return None;
         }
-        let (message, param, code) = error_details(body);
+        // Key-like tokens are masked in the whole body, before it is cut to an excerpt.
+        let body = self.scrub(&String::from_utf8_lossy(body));
+        let (message, param, code) = error_details(body.as_bytes());
         let message = self.scrub(&message);
         let code = code.map(|c| self.scrub(&c));
         let transient = |wait, sent| Failure::Transient {
@@ -627,5 +632,24 @@ mod tests {
             http.scrub("key k3y-secret, sig s1gnature, version 2024"),
             "key ***, sig ***, version 2024"
         );
+    }
+
+    #[test]
+    fn a_key_straddling_the_excerpt_cut_is_masked_whole() {
+        let cfg = ProviderConfig::new("http://h:1/v1");
+        let key = "k3y0123456789abcdefghij0123456789";
+        let http = Http::new("http://h:1/v1", &cfg, Some(key.into())).unwrap();
+        let body = format!("{}{key} trailing text", "x".repeat(290));
+        let Some(Failure::Fatal(e)) = http.classify(
+            "GET x",
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            body.as_bytes(),
+        ) else {
+            panic!("a 400 is fatal")
+        };
+        let e = e.to_string();
+        assert!(!e.contains("k3y0123"), "{e}");
+        assert!(e.contains("xxx***"), "{e}");
     }
 }

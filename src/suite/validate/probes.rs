@@ -4,8 +4,9 @@ use super::Ck;
 use crate::suite::error::{KeyPath, closest, quoted_list, unknown};
 use crate::suite::query::{probe_judges, probe_variables};
 use crate::suite::template::Template;
-use crate::suite::types::{JudgeKind, ProbeSpec, VarValues};
+use crate::suite::types::{JudgeKind, ProbeSpec, Scalar, VarValues};
 use indexmap::IndexMap;
+use std::collections::{HashMap, HashSet};
 
 impl Ck<'_> {
     pub(super) fn probes(&mut self) {
@@ -87,8 +88,9 @@ impl Ck<'_> {
                     if vals.is_empty() {
                         self.d.at(&vkey, "must list at least one value");
                     }
+                    let mut seen = HashSet::new();
                     for (i, v) in vals.iter().enumerate() {
-                        if vals[..i].contains(v) {
+                        if !seen.insert(v) {
                             self.d
                                 .at(&vkey.index(i), format!("value `{v}` is listed twice"));
                         }
@@ -120,6 +122,8 @@ impl Ck<'_> {
                 "must list at least one case (omit `cases` for none)",
             );
         }
+        // Each case by its sorted assignments, to find repeats in one pass.
+        let mut first_of: HashMap<Vec<(&String, &Scalar)>, usize> = HashMap::new();
         for (i, c) in cases.iter().enumerate() {
             let ckey = key.key("cases").index(i);
             if c.is_empty() {
@@ -141,8 +145,13 @@ impl Ck<'_> {
                         quoted_list(&first)
                     ),
                 );
-            } else if let Some(j) = cases[..i].iter().position(|o| o == c) {
-                self.d.at(&ckey, format!("repeats cases[{j}]"));
+            } else {
+                let mut pairs: Vec<(&String, &Scalar)> = c.iter().collect();
+                pairs.sort();
+                let j = *first_of.entry(pairs).or_insert(i);
+                if j != i {
+                    self.d.at(&ckey, format!("repeats cases[{j}]"));
+                }
             }
         }
     }
