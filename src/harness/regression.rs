@@ -60,7 +60,10 @@ pub(crate) fn check(
             )));
         }
         let source = "from its run through the store".to_string();
-        (old.get(shared)?.1.metrics.clone(), source)
+        let data = old
+            .get(shared)
+            .map_err(|e| format!("no snapshot {}, and {e}", snapshot.display()))?;
+        (data.1.metrics.clone(), source)
     };
     let data = run.get(shared)?;
     let suite = &run.suite;
@@ -110,18 +113,21 @@ fn replicas(arms: &[ArmSummary]) -> String {
 
 /// The report of one comparison: both effects, the difference with its interval, the verdict.
 fn render(effect: &str, new: &str, old: &str, source: &str, c: &ModelComparison) -> String {
-    let verdict = match c.verdict {
-        Susceptibility::MoreSusceptible => "MORE SUSCEPTIBLE",
-        Susceptibility::NotMoreSusceptible => "NOT MORE SUSCEPTIBLE",
-        Susceptibility::Inconclusive => "INCONCLUSIVE",
-    };
     let pct = |l: f64| format!("{:.0}%", l * 100.0);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "effect `{effect}`: `{new}` is {verdict} than `{old}` (margin {}, alpha {})",
+    let claim = format!(
+        "`{new}` is {{}} than `{old}` by more than the margin {} (alpha {})",
         c.margin, c.alpha
     );
+    let verdict = match c.verdict {
+        Susceptibility::MoreSusceptible => claim.replace("{}", "MORE SUSCEPTIBLE"),
+        Susceptibility::NotMoreSusceptible => claim.replace("{}", "NOT more susceptible"),
+        Susceptibility::Inconclusive => format!(
+            "INCONCLUSIVE whether {}",
+            claim.replace("{}", "more susceptible")
+        ),
+    };
+    let mut s = String::new();
+    let _ = writeln!(s, "effect `{effect}`: {verdict}");
     let _ = writeln!(
         s,
         "  {:<28} {:>9} {:>21}  replicas per arm",
