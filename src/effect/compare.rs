@@ -126,3 +126,141 @@ pub fn compare_models(
         verdict,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::effect::{ArmInfo, Cell, CellTotals, Comparison, Expectation, Scale};
+
+    /// One cell, two tuned arms `t` and `c` of three replicas, 100 samples per replica.
+    fn aggregate(t: [f64; 3], c: [f64; 3]) -> Aggregate {
+        let arm = |name: &str| ArmInfo {
+            name: name.into(),
+            replicas: 3,
+            fixed: false,
+        };
+        let mut totals = Vec::new();
+        for (a, rates) in [t, c].iter().enumerate() {
+            for (r, rate) in rates.iter().enumerate() {
+                let sum = (rate * 100.0).round();
+                totals.push(CellTotals {
+                    arm: a as u32,
+                    replica: r as u32,
+                    cell: 0,
+                    n: 100,
+                    sum,
+                    sum_sq: sum,
+                    missing: 0,
+                });
+            }
+        }
+        Aggregate {
+            scale: Scale::Binary,
+            arms: vec![arm("t"), arm("c")],
+            cells: vec![Cell {
+                probe: "p".into(),
+                vars: Default::default(),
+            }],
+            totals,
+        }
+    }
+
+    fn spec(direction: Direction, treatment: &str, control: &str) -> EffectSpec {
+        EffectSpec {
+            name: "e".into(),
+            comparison: Comparison::ArmVsArm {
+                treatment: treatment.into(),
+                control: control.into(),
+            },
+            expectation: Expectation {
+                direction,
+                min_effect: 0.0,
+                margin: 0.05,
+                alpha: 0.05,
+            },
+        }
+    }
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-300), "{a} vs {b}");
+    }
+
+    // New: 0.80 − 0.15 = 0.65; old: 0.60 − 0.15 = 0.45; each Welch across 3 vs 3 replicas.
+    // Reference (SciPy 1.17.1): d = 0.2, se = 0.09128709291752769, df = 5.882352941176471;
+    // stats.t.sf((d - 0.1) / se, df) = 0.15806671096319672, stats.t.sf(d / se, df) =
+    // 0.03594329829615281, stats.t.cdf((d - 0.5) / se, df) = 0.008588925333584536,
+    // d ∓ stats.t.ppf(0.95, df) * se = 0.021975328081216272, 0.37802467191878364.
+    fn models() -> (Aggregate, Aggregate) {
+        (
+            aggregate([0.8, 0.7, 0.9], [0.1, 0.2, 0.15]),
+            aggregate([0.6, 0.5, 0.7], [0.1, 0.15, 0.2]),
+        )
+    }
+
+    #[test]
+    fn the_difference_is_tested_against_the_margin_as_scipy_does() {
+        let (new, old) = models();
+        let c = compare_models(&spec(Direction::Increase, "t", "c"), &new, &old, 0.1, 0.05);
+        close(c.new.estimate, 0.65);
+        close(c.old.estimate, 0.45);
+        close(c.difference, 0.19999999999999996);
+        close(c.p_more, 0.15806671096319672);
+        close(c.p_not_more, 1.0 - 0.15806671096319672);
+        close(c.ci.0, 0.021975328081216272);
+        close(c.ci.1, 0.37802467191878364);
+        close(c.level, 0.9);
+        assert_eq!(c.new.unit, Unit::Replica);
+        assert_eq!(c.verdict, Susceptibility::Inconclusive);
+
+        let more = compare_models(&spec(Direction::Increase, "t", "c"), &new, &old, 0.0, 0.05);
+        close(more.p_more, 0.03594329829615281);
+        assert_eq!(more.verdict, Susceptibility::MoreSusceptible);
+        let not_more = compare_models(&spec(Direction::Increase, "t", "c"), &new, &old, 0.5, 0.05);
+        close(not_more.p_not_more, 0.008588925333584536);
+        assert_eq!(not_more.verdict, Susceptibility::NotMoreSusceptible);
+        // The old model against the new one: less susceptible, whatever the margin.
+        let back = compare_models(&spec(Direction::Increase, "t", "c"), &old, &new, 0.0, 0.05);
+        assert_eq!(back.verdict, Susceptibility::NotMoreSusceptible);
+    }
+
+    #[test]
+    fn susceptibility_reads_the_declared_direction() {
+        let (new, old) = models();
+        // `decrease` of c − t: the new model's −0.65 is the larger effect.
+        let down = compare_models(&spec(Direction::Decrease, "c", "t"), &new, &old, 0.1, 0.05);
+        close(down.difference, -0.19999999999999996);
+        close(down.p_more, 0.15806671096319672);
+        let down = compare_models(&spec(Direction::Decrease, "c", "t"), &new, &old, 0.0, 0.05);
+        assert_eq!(down.verdict, Susceptibility::MoreSusceptible);
+        // `none`: a shift either way counts; within ±0.5 is shown equivalent.
+        for (t, c) in [("t", "c"), ("c", "t")] {
+            let none = compare_models(&spec(Direction::None, t, c), &new, &old, 0.1, 0.05);
+            close(none.p_more, 0.15806671096319672);
+            let shifted = compare_models(&spec(Direction::None, t, c), &new, &old, 0.0, 0.05);
+            assert_eq!(
+                shifted.verdict,
+                Susceptibility::MoreSusceptible,
+                "{t} − {c}"
+            );
+            let within = compare_models(&spec(Direction::None, t, c), &new, &old, 0.5, 0.05);
+            assert_eq!(within.verdict, Susceptibility::NotMoreSusceptible);
+        }
+    }
+
+    #[test]
+    fn an_effect_without_data_is_inconclusive() {
+        let (new, _) = models();
+        let mut empty = new.clone();
+        empty.totals.clear();
+        let c = compare_models(
+            &spec(Direction::Increase, "t", "c"),
+            &new,
+            &empty,
+            0.1,
+            0.05,
+        );
+        assert!(c.difference.is_nan());
+        assert_eq!((c.p_more, c.p_not_more), (1.0, 1.0));
+        assert_eq!(c.verdict, Susceptibility::Inconclusive);
+    }
+}

@@ -75,12 +75,11 @@ impl Check {
         }
     }
 
-    /// The libtest trial that runs this check.
+    /// The libtest trial that runs this check, named `[kind] name` (the kind is part of the
+    /// name, so that `--format json` events carry it too).
     pub fn into_trial(self) -> Trial {
-        let (name, kind, ignored) = (self.name.clone(), self.kind, self.ignored);
-        Trial::ignorable_test(name, move || self.run())
-            .with_kind(kind)
-            .with_ignored_flag(ignored)
+        let (name, ignored) = (format!("[{}] {}", self.kind, self.name), self.ignored);
+        Trial::ignorable_test(name, move || self.run()).with_ignored_flag(ignored)
     }
 }
 

@@ -18,7 +18,7 @@
 //! ```toml
 //! # Cargo.toml
 //! [dev-dependencies]
-//! weirdgen = "0.1"
+//! weirdgen = { path = "../weirdgen" }
 //!
 //! [[test]]
 //! name = "suites"
