@@ -9,6 +9,7 @@
 mod aggregate;
 mod analysis;
 mod baseline;
+pub mod compare;
 mod design;
 mod replica;
 mod sample;
