@@ -4,6 +4,10 @@
 //! while it works; a holder that dies lets it lapse (at once when its process is gone from
 //! this machine, else after [`TTL`]), and a waiter then takes over.
 
+use super::RunContext;
+use crate::chat::Message;
+use crate::model::ModelRef;
+use crate::model::registry::Readiness;
 use crate::store::{Store, new_holder};
 use anyhow::Result;
 use std::sync::Arc;
@@ -97,4 +101,22 @@ pub(super) async fn exclusive(store: &Arc<Store>, key: &str) -> Result<Lease> {
         wait = (wait * 2).min(MAX_WAIT);
     }
     Ok(Lease::keep(store, key.to_string(), holder))
+}
+
+/// Readies `model` for requests (see [`crate::model::registry::Providers::prepare`]): an
+/// HTTP model the store knows nothing of yet is probed by one run at a time, so concurrent
+/// runs probe it once and the others read what it found.
+pub(super) async fn prepare(
+    ctx: &RunContext,
+    model: &ModelRef,
+    question: Option<&[Message]>,
+) -> Result<Readiness> {
+    let _lease = match ctx.providers.recorded(model, &ctx.store)? {
+        Some(_) => None,
+        None => {
+            let endpoint = ctx.providers.sampler(model)?.endpoint();
+            Some(exclusive(&ctx.store, &format!("probe:{endpoint}:{model}")).await?)
+        }
+    };
+    ctx.providers.prepare(model, &ctx.store, question).await
 }

@@ -1,7 +1,7 @@
 //! Judging every answer: rule judges on the spot, LLM judges through the store, each
 //! judgment asked under a lease (see [`super::claim`]) so that concurrent runs ask it once.
 
-use super::claim::{Claimed, claim};
+use super::claim::{Claimed, claim, prepare};
 use super::{Counts, Judged, RunContext, RunOptions};
 use crate::judge::llm::LlmJudge;
 use crate::judge::{Judge, JudgeInput, JudgeOutput};
@@ -87,7 +87,7 @@ pub(super) async fn judge_all(
                         Claimed::Mine(lease) => lease,
                     };
                     ready
-                        .get_or_try_init(|| ctx.providers.prepare(llm.model(), &ctx.store, None))
+                        .get_or_try_init(|| prepare(ctx, llm.model(), None))
                         .await
                         .with_context(|| format!("judge `{name}`"))?;
                     let input = JudgeInput {

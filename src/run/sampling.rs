@@ -3,7 +3,7 @@
 //! several runs on one store, one draws it while the others wait and read it.
 
 use super::RunContext;
-use super::claim::{Claimed, claim};
+use super::claim::{Claimed, claim, prepare};
 use crate::chat::Message;
 use crate::model::{Completion, ModelRef, SampleRequest, SamplingParams};
 use crate::store::sample_cell_key;
@@ -66,9 +66,7 @@ pub(super) async fn fetch(
             continue;
         }
         if !prepared {
-            ctx.providers
-                .prepare(model, &ctx.store, Some(messages))
-                .await?;
+            prepare(ctx, model, Some(messages)).await?;
             prepared = true;
         }
         let mut end = i + 1;

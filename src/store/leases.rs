@@ -135,7 +135,8 @@ mod tests {
     use super::*;
 
     fn store(name: &str) -> (Store, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("weirdgen-lease-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("weirdgen-lease-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         (Store::open(&dir.join("store.sqlite")).unwrap(), dir)
     }
@@ -151,7 +152,10 @@ mod tests {
         assert!(s.renew_lease("k", &a, long).unwrap());
         assert!(!s.renew_lease("k", &b, long).unwrap());
         s.release_lease("k", &b).unwrap();
-        assert!(!s.try_lease("k", &b, long).unwrap(), "b cannot release a's lease");
+        assert!(
+            !s.try_lease("k", &b, long).unwrap(),
+            "b cannot release a's lease"
+        );
         s.release_lease("k", &a).unwrap();
         assert!(!s.lease_held("k").unwrap());
         assert!(s.try_lease("k", &b, Duration::ZERO).unwrap());

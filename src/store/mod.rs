@@ -395,7 +395,10 @@ impl Store {
                     "UPDATE runs SET finished_at = ?2, killed = 1 WHERE id = ?1",
                     params![id, now()],
                 )?;
-                tx.execute("DELETE FROM leases WHERE key = ?1", params![format!("run:{id}")])?;
+                tx.execute(
+                    "DELETE FROM leases WHERE key = ?1",
+                    params![format!("run:{id}")],
+                )?;
             }
         }
         tx.execute(

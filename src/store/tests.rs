@@ -91,7 +91,13 @@ fn judgments_and_runs_round_trip() {
         Some(JudgeOutput::Label("old".into()))
     );
     let id = s
-        .start_run("suite", "h", "toy/world", &new_holder(), Duration::from_secs(60))
+        .start_run(
+            "suite",
+            "h",
+            "toy/world",
+            &new_holder(),
+            Duration::from_secs(60),
+        )
         .unwrap();
     s.finish_run(id, &serde_json::json!({"samples": 3}))
         .unwrap();
