@@ -8,6 +8,9 @@
 //! `tests/support/`; on the toy model they are this test binary started once per trial with
 //! `--exact` (as `cargo nextest` does), each running the suite on a tiny toy.
 
+#[allow(dead_code)]
+#[path = "harness/mod.rs"]
+mod harness;
 mod support;
 
 use serde_json::Value;
@@ -46,21 +49,21 @@ impl Delays {
     }
 }
 
-/// A started process whose standard error goes to a file (a pipe nobody reads could
+/// A started process whose output goes to a file (a pipe nobody reads could
 /// block it while it holds a lease another process waits for).
 struct Proc {
     child: Child,
     log: PathBuf,
 }
 
-/// Starts `c` with its standard error in a new file of `dir`.
+/// Starts `c` with its standard output and error in a new file of `dir`.
 fn spawn(mut c: Command, dir: &Path) -> Proc {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let log = dir.join(format!("stderr-{n}.txt"));
     let file = std::fs::File::create(&log).unwrap();
     let child = c
-        .stdout(Stdio::null())
+        .stdout(Stdio::from(file.try_clone().unwrap()))
         .stderr(Stdio::from(file))
         .spawn()
         .unwrap();
@@ -80,7 +83,7 @@ fn progress(store: &Store) -> String {
 
 /// Waits for `p` to store something new in `store`, then for `after`, and kills it with
 /// SIGKILL unless it ended before; returns `None` when it was killed, else its exit status
-/// and standard error.
+/// and output.
 fn kill_after_progress(
     mut p: Proc,
     store: &Store,
@@ -197,15 +200,18 @@ impl Server {
 
 /// `weirdgen <args>` on the store in `dir`, its `openai` provider pointed at `server`.
 fn weirdgen(dir: &Path, server: &Server, args: &[&str]) -> Command {
+    // Written atomically: processes started earlier may be reading it.
     let config = dir.join("weirdgen.toml");
+    let tmp = dir.join("weirdgen.toml.tmp");
     std::fs::write(
-        &config,
+        &tmp,
         format!(
             "[providers.openai]\nbase_url = \"{}\"\npoll_seconds = 0.02\ntimeout_seconds = 10\n",
             server.server.base_url()
         ),
     )
     .unwrap();
+    std::fs::rename(&tmp, &config).unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_weirdgen"));
     c.current_dir(root())
         .arg("--store")
@@ -272,6 +278,84 @@ fn four_weirdgen_runs_on_one_store_buy_everything_once() {
     }
     let seen = server.seen();
     eprintln!("4 concurrent runs: server saw {seen:?}; one clean run: {clean:?}");
+    assert_eq!(
+        seen, clean,
+        "the server saw exactly what one clean run needs"
+    );
+    assert_eq!(report_http(&dir, &server), clean_report);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// The trial a `suites_trial` process runs (`[kind] name`, as `--test suites --list` shows it).
+const TRIAL: &str = "WEIRDGEN_RACE_TRIAL";
+
+/// One trial of the suites harness (`tests/harness/`), picked by `$WEIRDGEN_RACE_TRIAL`, as
+/// `cargo nextest run --test suites` runs it: alone in its process.
+#[test]
+#[ignore = "a trial process of the nextest-style race test, which starts it with --exact --ignored"]
+fn suites_trial() {
+    let want = std::env::var(TRIAL).expect("started by a race test");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let shared = harness::Shared::new(harness::Config::from_env(root()), runtime.handle().clone());
+    let trials: Vec<_> = harness::trials(&shared, false)
+        .into_iter()
+        .filter(|t| format!("[{}] {}", t.kind(), t.name()) == want)
+        .collect();
+    assert_eq!(trials.len(), 1, "no single trial `{want}`");
+    let conclusion = libtest_mimic::run(&libtest_mimic::Arguments::default(), trials);
+    assert_eq!(conclusion.num_passed, 1, "trial `{want}` did not pass");
+}
+
+#[test]
+fn nextest_style_one_process_per_trial_buys_everything_once() {
+    let (clean, clean_report) = clean_http();
+    let dir = temp("http-nextest");
+    let server = Server::start();
+    let suites = root().join("tests/fixtures/race");
+    let env = [
+        ("WEIRDGEN_SUITES", suites.clone()),
+        ("WEIRDGEN_STORE", dir.join("store.sqlite")),
+        ("WEIRDGEN_SNAPSHOTS", dir.join("snapshots")),
+    ];
+    // Every trial that runs the suite (the baseline has no snapshot here).
+    let listing = {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let config = harness::Config {
+            suites_dir: suites.clone(),
+            snapshots_dir: dir.join("snapshots"),
+            store: dir.join("store.sqlite"),
+            models: None,
+            allow_hazard: false,
+        };
+        let shared = harness::Shared::new(config, rt.handle().clone());
+        harness::trials(&shared, true)
+            .iter()
+            .filter(|t| t.kind() != "baseline")
+            .map(|t| format!("[{}] {}", t.kind(), t.name()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listing.len(), 4, "{listing:?}");
+    let procs: Vec<Proc> = listing
+        .iter()
+        .map(|name| {
+            // `weirdgen` with the same provider settings, but this binary as the command.
+            let config = weirdgen(&dir, &server, &[]);
+            let mut c = Command::new(std::env::current_exe().unwrap());
+            c.args(["--exact", "suites_trial", "--ignored", "--nocapture"])
+                .env(TRIAL, name)
+                .envs(config.get_envs().filter_map(|(k, v)| Some((k, v?))))
+                .envs(env.iter().map(|(k, v)| (k, v)));
+            spawn(c, &dir)
+        })
+        .collect();
+    for (name, p) in listing.iter().zip(procs) {
+        assert_ok(&finish(p), name);
+    }
+    let seen = server.seen();
+    eprintln!(
+        "{} trial processes: server saw {seen:?}; one clean run: {clean:?}",
+        listing.len()
+    );
     assert_eq!(
         seen, clean,
         "the server saw exactly what one clean run needs"
