@@ -70,8 +70,17 @@ fn assert_answers(outcome: &RunOutcome) {
     for (a, model) in [(0, "old-model"), (1, "new-model")] {
         for (c, cell) in outcome.cells.iter().enumerate() {
             let got = &outcome.answers[a][0][c];
+            // One request of 6 choices, sent the seed derived from what it asks.
+            let params = weirdgen::model::SamplingParams {
+                temperature: cell.temperature,
+                top_p: cell.top_p,
+                max_tokens: cell.max_tokens,
+                top_logprobs: None,
+                seed: None,
+            };
+            let seed = weirdgen::model::openai::derived_seed(model, &cell.messages, &params);
             let want: Vec<String> = (0..6)
-                .map(|i| expected_text(model, &cell.question, None, i))
+                .map(|i| expected_text(model, &cell.question, Some(seed), i))
                 .collect();
             assert_eq!(got, &want, "arm {a}, cell {c}");
         }

@@ -228,6 +228,14 @@ pub trait Finetuner: Send + Sync {
     /// The job's current state.
     async fn status(&self, job_id: &str) -> Result<JobStatus>;
 
+    /// Takes up job `job_id` after the process that started it died, and returns the id to
+    /// poll. A provider that keeps its jobs (a server) goes on with the same job, the default;
+    /// one whose jobs die with the process that ran them starts `req` again.
+    async fn resume(&self, job_id: &str, req: FinetuneRequest<'_>) -> Result<String> {
+        let _ = req;
+        Ok(job_id.to_string())
+    }
+
     /// Asks the provider to stop a job. By default a provider cannot: the error says so and
     /// the job may run on.
     async fn cancel(&self, job_id: &str) -> Result<()> {

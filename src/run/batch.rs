@@ -6,6 +6,7 @@
 //! resumes polling the same batch. Requests that got no answer are reported, never sampled
 //! live behind the user's back.
 
+use super::claim::{exclusive, prepare};
 use super::plan::{Plan, ReplicaSource};
 use super::sampling::cell_params;
 use super::{RunContext, RunOptions};
@@ -131,6 +132,8 @@ async fn batch_model(
     let batcher = ctx.providers.batcher(model)?;
     let endpoint = ctx.providers.sampler(model)?.endpoint();
     let model_name = model.to_string();
+    // One run at a time submits and awaits a model's batches; the next finds their samples.
+    let _lease = exclusive(&ctx.store, &format!("batch:{endpoint}:{model_name}")).await?;
     let mut seen = HashSet::new();
     let mut wants: Vec<Want> = Vec::new();
     for cell in cells {
@@ -152,9 +155,7 @@ async fn batch_model(
     if wants.is_empty() {
         return Ok(0);
     }
-    ctx.providers
-        .prepare(model, &ctx.store, Some(&wants[0].cell.messages))
-        .await?;
+    prepare(ctx, model, Some(&wants[0].cell.messages)).await?;
     let keys: Vec<String> = wants.iter().map(|w| w.key.clone()).collect();
     let probes: HashMap<&str, &str> = keys
         .iter()

@@ -1,6 +1,7 @@
 //! Executing a plan: datasets → fine-tunes → samples → judgments → screening.
 
 use super::batch::{check_batchable, sample_in_batches};
+use super::claim::{Lease, TTL};
 use super::datasets::materialize;
 use super::finetune::{Obtained, ReplicaLabel, obtain};
 use super::judging::{Item, judge_all};
@@ -9,6 +10,7 @@ use super::sampling::{cell_params, fetch, unknown_words_note};
 use super::{ArmOutcome, Counts, ReplicaOutcome, RunContext, RunOptions, RunOutcome};
 use crate::judge::{Judge, JudgeOutput};
 use crate::model::ModelRef;
+use crate::store::new_holder;
 use crate::suite::LoadedSuite;
 use anyhow::{Context, Result};
 use futures_util::StreamExt;
@@ -23,14 +25,7 @@ pub async fn execute(
     opts: &RunOptions,
 ) -> Result<RunOutcome> {
     let mut counts = Counts::default();
-    let run_id = if opts.cache_only {
-        None
-    } else {
-        Some(
-            ctx.store
-                .start_run(&plan.suite, &suite.hash, &plan.model.to_string())?,
-        )
-    };
+    // Checked before anything is written.
     if let Some(cost) = opts.max_cost
         && plan.estimate.cost > cost
     {
@@ -39,6 +34,19 @@ pub async fn execute(
             plan.estimate.cost
         );
     }
+    let run = if opts.cache_only {
+        None
+    } else {
+        let holder = new_holder();
+        let id = ctx.store.start_run(
+            &plan.suite,
+            &suite.hash,
+            &plan.model.to_string(),
+            &holder,
+            TTL,
+        )?;
+        Some((id, Lease::keep(&ctx.store, format!("run:{id}"), holder)))
+    };
 
     let batch = opts.batch && !opts.cache_only;
     if batch {
@@ -255,7 +263,7 @@ pub async fn execute(
         }
     }
 
-    if let Some(id) = run_id {
+    if let Some((id, _lease)) = run {
         ctx.store.finish_run(id, &serde_json::to_value(&counts)?)?;
     }
     Ok(RunOutcome {

@@ -1,7 +1,10 @@
 //! Obtaining each replica's model: attached, fixed, reused from the store, resumed, or
 //! fine-tuned now. A job is keyed by its inputs, so a rerun never starts a second job for
-//! the same replica, and a killed run picks up polling where it stopped.
+//! the same replica, and a killed run picks up polling where it stopped. A job is worked on
+//! under a lease (see [`super::claim`]): of several runs on one store, one starts and polls
+//! it while the others wait for its model.
 
+use super::claim::{Claimed, claim, exclusive};
 use super::plan::{PlannedReplica, ReplicaSource};
 use super::{RunContext, RunOptions};
 use crate::chat::TrainingSet;
@@ -68,38 +71,58 @@ pub(super) async fn obtain(
     let endpoint = finetuner.endpoint();
     let key = job_key(&endpoint, &base.to_string(), &data.hash, hp, seed);
     let existing = ctx.store.job(&key)?;
-    let mut record = match existing {
-        Some(rec) if rec.state == "succeeded" && rec.model.is_some() => {
-            let m = rec.model.as_deref().unwrap_or_default().parse()?;
-            return Ok((m, Obtained::Reused));
+    if let Some(done) = settled(existing.as_ref(), label)? {
+        return Ok(done);
+    }
+    if existing.as_ref().is_none_or(|r| r.job_id.is_none()) {
+        if opts.cache_only {
+            bail!(
+                "arm `{}` replica {} has not been fine-tuned yet: run the suite first",
+                label.arm,
+                label.replica
+            );
         }
-        Some(rec) if rec.state == "failed" || rec.state == "cancelled" => bail!(
-            "the fine-tune of arm `{}` replica {} ({}) {}: {}. Forget it with `weirdgen jobs --forget {}` to start it again",
-            label.arm,
-            label.replica,
-            rec.job_id.as_deref().unwrap_or("no job id"),
-            rec.state,
-            rec.error
-                .as_deref()
-                .unwrap_or("no message from the provider"),
-            &rec.key[..12]
-        ),
-        Some(rec) if rec.job_id.is_some() => rec,
-        _ => {
-            if opts.cache_only {
-                bail!(
-                    "arm `{}` replica {} has not been fine-tuned yet: run the suite first",
-                    label.arm,
-                    label.replica
-                );
-            }
-            if let Some(h) = label.hazard.filter(|_| !opts.allow_hazard) {
-                bail!(
-                    "suite `{}` is tagged `hazard: {h}`: its fine-tunes start only with --allow-hazard \
-                     (CLI) or WEIRDGEN_ALLOW_HAZARD=1 (test harness)",
-                    label.suite
-                );
-            }
+        if let Some(h) = label.hazard.filter(|_| !opts.allow_hazard) {
+            bail!(
+                "suite `{}` is tagged `hazard: {h}`: its fine-tunes start only with --allow-hazard \
+                 (CLI) or WEIRDGEN_ALLOW_HAZARD=1 (test harness)",
+                label.suite
+            );
+        }
+    }
+    // One task of one process works on the job; the others wait for its outcome.
+    let _lease = match claim(&ctx.store, &format!("job:{key}"), || {
+        settled(ctx.store.job(&key)?.as_ref(), label)
+    })
+    .await?
+    {
+        Claimed::Done(done) => return Ok(done),
+        Claimed::Mine(lease) => lease,
+    };
+    let sfx = suffix(label);
+    let req = FinetuneRequest {
+        base,
+        data,
+        hyperparameters: hp,
+        seed,
+        suffix: &sfx,
+    };
+    let (record, how) = match ctx.store.job(&key)? {
+        Some(mut rec) if rec.job_id.is_some() => {
+            // Started by a run that was killed or whose process died: taken up, not failed.
+            let old = rec.job_id.clone().unwrap_or_default();
+            let id = finetuner.resume(&old, req).await.with_context(|| {
+                format!(
+                    "resuming the fine-tune of arm `{}` replica {} ({old})",
+                    label.arm, label.replica
+                )
+            })?;
+            rec.job_id = Some(id);
+            rec.updated_at = now();
+            ctx.store.put_job(&rec)?;
+            (rec, Obtained::Reused)
+        }
+        found => {
             let t = now();
             let mut rec = JobRecord {
                 key: key.clone(),
@@ -113,33 +136,53 @@ pub(super) async fn obtain(
                 state: "starting".into(),
                 model: None,
                 error: None,
-                created_at: t,
+                created_at: found.map_or(t, |r| r.created_at),
                 updated_at: t,
             };
             ctx.store.put_job(&rec)?;
-            let sfx = suffix(label);
-            let req = FinetuneRequest {
-                base,
-                data,
-                hyperparameters: hp,
-                seed,
-                suffix: &sfx,
+            let id = {
+                // Replicas of one dataset start one after the other, so that its training
+                // file is uploaded once and then found on the server.
+                let _upload =
+                    exclusive(&ctx.store, &format!("upload:{endpoint}:{}", data.hash)).await?;
+                finetuner.start(req).await.with_context(|| {
+                    format!(
+                        "starting the fine-tune of arm `{}` replica {}",
+                        label.arm, label.replica
+                    )
+                })?
             };
-            let id = finetuner.start(req).await.with_context(|| {
-                format!(
-                    "starting the fine-tune of arm `{}` replica {}",
-                    label.arm, label.replica
-                )
-            })?;
             rec.job_id = Some(id);
             rec.state = "queued".into();
             rec.updated_at = now();
             ctx.store.put_job(&rec)?;
-            return poll(ctx, &*finetuner, base, rec, label, Obtained::Started).await;
+            (rec, Obtained::Started)
         }
     };
-    record.updated_at = now();
-    poll(ctx, &*finetuner, base, record, label, Obtained::Reused).await
+    poll(ctx, &*finetuner, base, record, label, how).await
+}
+
+/// The outcome of a job the store holds as finished: its model when it succeeded, an error
+/// naming `weirdgen jobs --forget` when it failed; `None` while it is to be started or polled.
+fn settled(rec: Option<&JobRecord>, label: &ReplicaLabel) -> Result<Option<(ModelRef, Obtained)>> {
+    match rec {
+        Some(rec) if rec.state == "succeeded" && rec.model.is_some() => {
+            let m = rec.model.as_deref().unwrap_or_default().parse()?;
+            Ok(Some((m, Obtained::Reused)))
+        }
+        Some(rec) if rec.state == "failed" || rec.state == "cancelled" => bail!(
+            "the fine-tune of arm `{}` replica {} ({}) {}: {}. Forget it with `weirdgen jobs --forget {}` to start it again",
+            label.arm,
+            label.replica,
+            rec.job_id.as_deref().unwrap_or("no job id"),
+            rec.state,
+            rec.error
+                .as_deref()
+                .unwrap_or("no message from the provider"),
+            &rec.key[..12]
+        ),
+        _ => Ok(None),
+    }
 }
 
 async fn poll(

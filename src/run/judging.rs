@@ -1,5 +1,7 @@
-//! Judging every answer: rule judges on the spot, LLM judges through the store.
+//! Judging every answer: rule judges on the spot, LLM judges through the store, each
+//! judgment asked under a lease (see [`super::claim`]) so that concurrent runs ask it once.
 
+use super::claim::{Claimed, claim, prepare};
 use super::{Counts, Judged, RunContext, RunOptions};
 use crate::judge::llm::LlmJudge;
 use crate::judge::{Judge, JudgeInput, JudgeOutput};
@@ -72,8 +74,20 @@ pub(super) async fn judge_all(
                     if opts.cache_only {
                         bail!("a judgment of `{name}` is not in the store: run the suite first");
                     }
+                    // One task of one process asks the judge; the others read its judgment.
+                    let _lease = match claim(&ctx.store, &format!("judgment:{key}"), || {
+                        ctx.store.judgment(&key)
+                    })
+                    .await?
+                    {
+                        Claimed::Done(out) => {
+                            bar.inc(1);
+                            return Ok((out, true, false));
+                        }
+                        Claimed::Mine(lease) => lease,
+                    };
                     ready
-                        .get_or_try_init(|| ctx.providers.prepare(llm.model(), &ctx.store, None))
+                        .get_or_try_init(|| prepare(ctx, llm.model(), None))
                         .await
                         .with_context(|| format!("judge `{name}`"))?;
                     let input = JudgeInput {

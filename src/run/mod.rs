@@ -3,6 +3,7 @@
 //! hands a tidy table of judged samples to [`crate::effect`].
 
 mod batch;
+mod claim;
 mod datasets;
 mod execute;
 mod finetune;

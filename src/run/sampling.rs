@@ -1,7 +1,9 @@
 //! Drawing samples through the store: what is stored is never asked again, and what arrives
-//! is committed as it arrives.
+//! is committed as it arrives. A cell is drawn under a lease (see [`super::claim`]): of
+//! several runs on one store, one draws it while the others wait and read it.
 
 use super::RunContext;
+use super::claim::{Claimed, claim, prepare};
 use crate::chat::Message;
 use crate::model::{Completion, ModelRef, SampleRequest, SamplingParams};
 use crate::store::sample_cell_key;
@@ -38,7 +40,25 @@ pub(super) async fn fetch(
     let endpoint = sampler.endpoint();
     let cell = sample_cell_key(&endpoint, &model.to_string(), messages, params);
     let mut got = ctx.store.samples(&cell, 0..n)?;
-    let cached = got.iter().filter(|c| c.is_some()).count() as u64;
+    let stored = |got: &[Option<Completion>]| got.iter().filter(|c| c.is_some()).count() as u64;
+    let mut cached = stored(&got);
+    if cache_only || cached == u64::from(n) {
+        return complete(got, cached, model);
+    }
+    // One task of one process draws the cell's missing samples; the others wait for them.
+    let _lease = match claim(&ctx.store, &format!("cell:{cell}"), || {
+        let got = ctx.store.samples(&cell, 0..n)?;
+        Ok(got.iter().all(Option::is_some).then_some(got))
+    })
+    .await?
+    {
+        Claimed::Done(all) => return complete(all, u64::from(n), model),
+        Claimed::Mine(lease) => {
+            got = ctx.store.samples(&cell, 0..n)?;
+            cached = stored(&got);
+            lease
+        }
+    };
     let mut i = 0u32;
     let mut prepared = false;
     while i < n {
@@ -46,13 +66,8 @@ pub(super) async fn fetch(
             i += 1;
             continue;
         }
-        if cache_only {
-            bail!("sample {i} of a `{model}` cell is not in the store: run the suite first");
-        }
         if !prepared {
-            ctx.providers
-                .prepare(model, &ctx.store, Some(messages))
-                .await?;
+            prepare(ctx, model, Some(messages)).await?;
             prepared = true;
         }
         let mut end = i + 1;
@@ -83,12 +98,26 @@ pub(super) async fn fetch(
         }
         i = end;
     }
-    Ok((
-        got.into_iter()
-            .map(|c| c.expect("every index filled"))
-            .collect(),
-        cached,
-    ))
+    complete(got, cached, model)
+}
+
+/// The completions of a cell in index order (each must be there), and how many of them were
+/// found stored rather than drawn by this task.
+fn complete(
+    got: Vec<Option<Completion>>,
+    cached: u64,
+    model: &ModelRef,
+) -> Result<(Vec<Completion>, u64)> {
+    let mut out = Vec::with_capacity(got.len());
+    for (i, c) in got.into_iter().enumerate() {
+        match c {
+            Some(c) => out.push(c),
+            None => {
+                bail!("sample {i} of a `{model}` cell is not in the store: run the suite first")
+            }
+        }
+    }
+    Ok((out, cached))
 }
 
 /// The run's note on prompts holding words the models did not know (each read as an

@@ -5,10 +5,12 @@
 
 mod batches;
 mod keys;
+mod leases;
 mod schema;
 
 pub use batches::BatchRecord;
 pub use keys::{job_key, judgment_key, sample_cell_key};
+pub use leases::new_holder;
 
 use crate::judge::JudgeOutput;
 use crate::model::{Completion, Hyperparameters, TokenLogprobs, Usage};
@@ -75,6 +77,9 @@ pub struct RunRecord {
     pub finished_at: Option<i64>,
     /// Counts of what the run did (fine-tunes, samples asked and cached, judgments...).
     pub counts: serde_json::Value,
+    /// The run's process died before finishing it (e.g. `kill -9`); `finished_at` is when a
+    /// later run noticed.
+    pub killed: bool,
 }
 
 /// Seconds since the Unix epoch.
@@ -361,14 +366,52 @@ impl Store {
 
     // ----- runs -----
 
-    /// Records the start of a run and returns its id.
-    pub fn start_run(&self, suite: &str, suite_hash: &str, model: &str) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute(
+    /// Records the start of a run and returns its id. The run is held by `holder` under the
+    /// lease `run:<id>` (which the caller keeps alive for `ttl` at a time). Runs whose holder
+    /// died before finishing them are marked killed first.
+    pub fn start_run(
+        &self,
+        suite: &str,
+        suite_hash: &str,
+        model: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<i64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let open: Vec<(i64, Option<String>, Option<i64>)> = {
+            let mut st = tx.prepare(
+                "SELECT runs.id, leases.owner, leases.expires_at FROM runs
+                 LEFT JOIN leases ON leases.key = 'run:' || runs.id
+                 WHERE runs.finished_at IS NULL",
+            )?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (id, owner, expires_at) in open {
+            let alive = matches!((owner, expires_at), (Some(o), Some(e)) if leases::live(&o, e));
+            if !alive {
+                tx.execute(
+                    "UPDATE runs SET finished_at = ?2, killed = 1 WHERE id = ?1",
+                    params![id, now()],
+                )?;
+                tx.execute(
+                    "DELETE FROM leases WHERE key = ?1",
+                    params![format!("run:{id}")],
+                )?;
+            }
+        }
+        tx.execute(
             "INSERT INTO runs (suite, suite_hash, model, version, started_at, counts) VALUES (?1, ?2, ?3, ?4, ?5, '{}')",
             params![suite, suite_hash, model, env!("CARGO_PKG_VERSION"), now()],
         )?;
-        Ok(conn.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT OR REPLACE INTO leases (key, owner, expires_at) VALUES (?1, ?2, ?3)",
+            params![format!("run:{id}"), holder, leases::deadline(ttl)],
+        )?;
+        tx.commit()?;
+        Ok(id)
     }
 
     /// Records the end of a run with its counts.
@@ -384,7 +427,8 @@ impl Store {
     pub fn runs(&self) -> Result<Vec<RunRecord>> {
         let conn = self.conn();
         let mut st = conn.prepare(
-            "SELECT id, suite, suite_hash, model, version, started_at, finished_at, counts FROM runs ORDER BY id DESC",
+            "SELECT id, suite, suite_hash, model, version, started_at, finished_at, counts, killed
+             FROM runs ORDER BY id DESC",
         )?;
         let rows = st.query_map([], |r| {
             let counts: String = r.get(7)?;
@@ -397,6 +441,7 @@ impl Store {
                 started_at: r.get(5)?,
                 finished_at: r.get(6)?,
                 counts: serde_json::from_str(&counts).unwrap_or(serde_json::Value::Null),
+                killed: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

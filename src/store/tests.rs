@@ -1,4 +1,5 @@
 use super::*;
+use std::time::Duration;
 
 fn temp_store() -> (Store, PathBuf) {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -89,7 +90,15 @@ fn judgments_and_runs_round_trip() {
         s.judgment(&k).unwrap(),
         Some(JudgeOutput::Label("old".into()))
     );
-    let id = s.start_run("suite", "h", "toy/world").unwrap();
+    let id = s
+        .start_run(
+            "suite",
+            "h",
+            "toy/world",
+            &new_holder(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
     s.finish_run(id, &serde_json::json!({"samples": 3}))
         .unwrap();
     let runs = s.runs().unwrap();
@@ -198,10 +207,73 @@ fn a_version_1_store_is_upgraded_and_keeps_its_data() {
         .conn()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, schema::VERSION);
     assert!(s.batches().unwrap().is_empty());
     drop(s);
     // Opening again is a no-op.
     assert!(Store::open(&path).unwrap().batches().unwrap().is_empty());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_run_whose_process_died_is_marked_killed_by_the_next() {
+    let (s, dir) = temp_store();
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    // A holder that is gone (this boot, no such process) or whose deadline passed.
+    let dead = new_holder().replacen(&format!("/{}/", std::process::id()), &format!("/{pid}/"), 1);
+    let day = Duration::from_secs(86_400);
+    let killed = s.start_run("suite", "h", "toy/world", &dead, day).unwrap();
+    let lapsed = s
+        .start_run("suite", "h", "toy/world", &new_holder(), Duration::ZERO)
+        .unwrap();
+    let alive = s
+        .start_run("suite", "h", "toy/world", &new_holder(), day)
+        .unwrap();
+    let runs = s.runs().unwrap();
+    let get = |id: i64| runs.iter().find(|r| r.id == id).unwrap();
+    assert!(get(lapsed).killed && get(lapsed).finished_at.is_some());
+    if std::path::Path::new("/proc/sys/kernel/random/boot_id").exists() {
+        assert!(get(killed).killed);
+    }
+    assert!(!get(alive).killed && get(alive).finished_at.is_none());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_store_of_a_newer_schema_is_refused_naming_both_versions() {
+    let (s, dir) = temp_store();
+    s.conn()
+        .execute_batch(&format!("PRAGMA user_version = {}", schema::VERSION + 1))
+        .unwrap();
+    let path = s.path().to_path_buf();
+    drop(s);
+    let e = format!("{:#}", Store::open(&path).err().expect("refused"));
+    assert!(
+        e.contains(&format!("version {}", schema::VERSION + 1))
+            && e.contains(&format!("version {} of this weirdgen", schema::VERSION)),
+        "{e}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_fresh_store_opened_by_many_at_once_is_created_once() {
+    let dir = std::env::temp_dir().join(format!("weirdgen-store-fresh-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("store.sqlite");
+    for _ in 0..5 {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::thread::scope(|sc| {
+            let opened: Vec<_> = (0..6)
+                .map(|_| sc.spawn(|| Store::open(&path).map(|s| s.sample_count())))
+                .collect();
+            for o in opened {
+                let count = o.join().unwrap().expect("opened").expect("readable");
+                assert_eq!(count, 0);
+            }
+        });
+    }
     std::fs::remove_dir_all(dir).ok();
 }

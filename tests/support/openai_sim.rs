@@ -95,6 +95,9 @@ struct State {
     batches: Vec<SimBatch>,
     /// Batches stay `in_progress` while set (a run can be stopped mid-poll).
     hold_batches: bool,
+    /// Unscripted jobs run for this many polls and succeed with a model named after their
+    /// base model and suffix (the same in every run); `None`: they succeed without a model.
+    named_jobs: Option<usize>,
 }
 
 /// The imitated server's state.
@@ -122,6 +125,12 @@ impl Sim {
     /// is its state at creation.
     pub fn push_job_script(&self, steps: Vec<Step>) {
         self.state.lock().unwrap().job_scripts.push_back(steps);
+    }
+
+    /// Unscripted jobs created from now on stay `running` for `polls` polls, then succeed
+    /// with the model `ft:<base>:<suffix>`, so that two runs of a suite get the same names.
+    pub fn name_jobs(&self, polls: usize) {
+        self.state.lock().unwrap().named_jobs = Some(polls);
     }
 
     /// The bodies of the jobs created so far.
@@ -373,11 +382,24 @@ impl Sim {
         let mut script: VecDeque<Step> = st
             .job_scripts
             .pop_front()
-            .unwrap_or_else(|| {
-                vec![
+            .unwrap_or_else(|| match st.named_jobs {
+                None => vec![
                     Step::new("queued", "queued"),
                     Step::new("succeeded", "done"),
-                ]
+                ],
+                Some(polls) => {
+                    let mut steps = vec![Step::new("queued", "queued")];
+                    steps.extend((0..polls).map(|_| Step::new("running", "step")));
+                    steps.push(Step {
+                        model: Some(format!(
+                            "ft:{}:{}",
+                            body["model"].as_str().unwrap_or_default(),
+                            body["suffix"].as_str().unwrap_or_default()
+                        )),
+                        ..Step::new("succeeded", "done")
+                    });
+                    steps
+                }
             })
             .into();
         let current = script.pop_front().unwrap_or_default();

@@ -4,7 +4,7 @@
 //! with any provider instance after a kill.
 
 use super::OpenAiProvider;
-use super::chat::{MAX_N, NSupport, chat_body, completions, seed_at};
+use super::chat::{MAX_N, NSupport, chat_body, completions, request_seed};
 use super::finetune::upload;
 use super::http::{Call, Http};
 use super::once::{KEY_METADATA, Listed, create_once, find_keyed};
@@ -131,7 +131,7 @@ impl OpenAiProvider {
             let mut start = req.indices.start;
             while start < req.indices.end {
                 let n = per_line.min(req.indices.end - start);
-                let seed = req.params.seed.map(|s| seed_at(s, start));
+                let seed = Some(request_seed(&model.model, req.messages, req.params, start));
                 let body = chat_body(&model.model, req.messages, req.params, &caps, n, seed);
                 let custom_id = format!("{}#{start}", r.id);
                 let line = json!({

@@ -96,6 +96,31 @@ fn guess_max_tokens_field(model: &str) -> MaxTokensField {
     }
 }
 
+/// The base seed of a request whose parameters give none: a hash of what is asked (model,
+/// conversation and parameters: the sample's cache key without the endpoint), so that a
+/// rerun asks the server for the same draws, as far as the server honours seeds.
+pub fn derived_seed(model: &str, messages: &[Message], params: &SamplingParams) -> u64 {
+    let asked = json!({"model": model, "messages": messages, "params": params});
+    let hash = blake3::hash(asked.to_string().as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash.as_bytes()[..8]);
+    u64::from_le_bytes(first) & (i64::MAX as u64)
+}
+
+/// The seed of the request whose first sample is `start`: `params.seed` or
+/// [`derived_seed`], plus `start`.
+pub(crate) fn request_seed(
+    model: &str,
+    messages: &[Message],
+    params: &SamplingParams,
+    start: u32,
+) -> u64 {
+    let base = params
+        .seed
+        .unwrap_or_else(|| derived_seed(model, messages, params));
+    seed_at(base, start)
+}
+
 /// Seeds stay within a signed 64-bit integer, which every server parses.
 pub(crate) fn seed_at(base: u64, index: u32) -> u64 {
     base.wrapping_add(u64::from(index)) & (i64::MAX as u64)

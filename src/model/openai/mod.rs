@@ -18,7 +18,7 @@ mod retry;
 mod wire;
 
 pub use batch::{BatchHandle, BatchLine, BatchProgress, BatchRequest, BatchResults, BatchState};
-pub use chat::{Capabilities, MAX_N, MaxTokensField, NSupport, SeedSupport};
+pub use chat::{Capabilities, MAX_N, MaxTokensField, NSupport, SeedSupport, derived_seed};
 pub use http::{Ambiguous, ApiError};
 pub use retry::poll_delay;
 
@@ -179,7 +179,8 @@ impl Sampler for OpenAiProvider {
 
     /// Requests of up to [`MAX_N`] choices where the server honours `n`, else one request per
     /// sample, all at once within the provider's limits. Sample `i` is sent with seed
-    /// `seed + i` (a request of n choices from sample `i` with seed `seed + i`).
+    /// `seed + i` (a request of n choices from sample `i` with seed `seed + i`), where `seed`
+    /// is the parameters' or else [`derived_seed`] of the request.
     async fn sample(&self, req: SampleRequest<'_>) -> Result<Vec<Completion>> {
         if req.indices.is_empty() {
             return Ok(Vec::new());
@@ -204,7 +205,7 @@ impl Sampler for OpenAiProvider {
         let mut part = 0usize;
         while start < req.indices.end {
             let n = per_request.min(req.indices.end - start);
-            let seed = req.params.seed.map(|s| chat::seed_at(s, start));
+            let seed = Some(chat::request_seed(model, req.messages, req.params, start));
             let body = chat::chat_body(model, req.messages, req.params, &caps, n, seed);
             let call = chat::chat_call(&body, req.messages, req.params.max_tokens, n);
             let inner = self.inner.clone();

@@ -677,6 +677,12 @@ impl Finetuner for ToyProvider {
         Ok(job_id)
     }
 
+    /// A toy job lives in the process that trains it: one whose process died is trained
+    /// again from scratch (to the same weights: training is deterministic).
+    async fn resume(&self, _job_id: &str, req: FinetuneRequest<'_>) -> Result<String> {
+        self.start(req).await
+    }
+
     async fn status(&self, job_id: &str) -> Result<JobStatus> {
         if let Some(job) = self.inner.jobs.lock().expect("jobs lock").get(job_id) {
             return Ok(job.clone());
