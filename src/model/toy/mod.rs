@@ -33,7 +33,8 @@ pub mod vocab;
 pub mod world;
 
 pub use provider::{
-    BASE_LEARNING_RATE, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, PROVIDER, ToyProvider, ToySettings,
+    BASE_LEARNING_RATE, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, ModelInfo, PROVIDER, ToyProvider,
+    ToySettings,
 };
 
 /// Makes candle run its element-wise operations on the calling thread.

@@ -165,6 +165,24 @@ impl Weights {
         })
     }
 
+    /// blake3 of the parameters in the order of [`ModelConfig::parameter_shapes`]: each one's
+    /// name, shape and f32 values (little-endian). Equal digests mean bit-identical weights.
+    pub fn digest(&self) -> Result<String> {
+        let mut h = blake3::Hasher::new();
+        for (name, shape) in self.config.parameter_shapes() {
+            h.update(&(name.len() as u64).to_le_bytes());
+            h.update(name.as_bytes());
+            for d in shape {
+                h.update(&(d as u64).to_le_bytes());
+            }
+            let values = super::ops::with_data(self.get(&name), <[f32]>::to_vec)?;
+            for v in values {
+                h.update(&v.to_le_bytes());
+            }
+        }
+        Ok(h.finalize().to_hex().to_string())
+    }
+
     /// Writes the weights as safetensors (the config goes in a JSON file beside them).
     pub fn save(&self, path: &Path) -> Result<()> {
         candle_core::safetensors::save(&self.tensors, path)

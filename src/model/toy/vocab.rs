@@ -14,6 +14,8 @@ pub const ASST: u32 = 2;
 pub const QMARK: u32 = 3;
 /// Id of `A`.
 pub const AMARK: u32 = 4;
+/// Id of `<unk>`: a word outside the vocabulary in a sampling prompt.
+pub const UNK: u32 = 5;
 
 /// Token ↔ id, built deterministically from a world spec.
 #[derive(Debug, Clone)]
