@@ -47,7 +47,10 @@ fn pretrain_and_finetune() -> String {
         batch: 4,
         lr: 1e-3,
     };
-    train::finetune(&base, &examples, &ft, 3).unwrap().digest().unwrap()
+    train::finetune(&base, &examples, &ft, 3)
+        .unwrap()
+        .digest()
+        .unwrap()
 }
 
 fn in_pool(threads: usize) -> String {

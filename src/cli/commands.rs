@@ -334,7 +334,11 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Toy {
             command: ToyCommand::Info { model },
         } => {
-            let store_dir = cli.store.parent().map(Path::to_path_buf).unwrap_or_default();
+            let store_dir = cli
+                .store
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
             let toy = weirdgen::model::toy::ToyProvider::new(
                 store_dir.join("toy"),
                 Some(cli.suites.join("toy")),

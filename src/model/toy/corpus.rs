@@ -47,7 +47,11 @@ pub fn corpus_samples(spec: &WorldSpec, seed: u64, n: usize) -> Vec<String> {
 pub fn max_doc_len(spec: &WorldSpec) -> usize {
     let d = &spec.documents;
     let world = 2 + 4 * d.world.pairs[1] as usize;
-    let asst_pair = if d.assistant.unk_prob > 0.0 { 4 + MAX_UNK } else { 4 };
+    let asst_pair = if d.assistant.unk_prob > 0.0 {
+        4 + MAX_UNK
+    } else {
+        4
+    };
     let asst = 2 + asst_pair * d.assistant.pairs[1] as usize;
     let persona = 2 + 5 * d.persona.items[1] as usize;
     world.max(asst).max(persona)

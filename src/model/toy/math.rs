@@ -159,9 +159,14 @@ mod tests {
             x += 0.371;
         }
         assert_eq!((exp64(f64::NEG_INFINITY), exp64(0.0)), (0.0, 1.0));
-        for &v in &[1e-310, 1e-300, 1e-5, 0.3, 0.999, 1.0, 1.5, 2.0, 10.0, 1e10, 1e300] {
+        for &v in &[
+            1e-310, 1e-300, 1e-5, 0.3, 0.999, 1.0, 1.5, 2.0, 10.0, 1e10, 1e300,
+        ] {
             let (a, b) = (ln64(v), v.ln());
-            assert!((a - b).abs() <= 2e-16 * b.abs().max(1.0), "ln64({v}) = {a}, std {b}");
+            assert!(
+                (a - b).abs() <= 2e-16 * b.abs().max(1.0),
+                "ln64({v}) = {a}, std {b}"
+            );
         }
         assert_eq!(ln64(0.0), f64::NEG_INFINITY);
         assert!(ln64(-1.0).is_nan());
@@ -181,6 +186,9 @@ mod tests {
         let xs: Vec<f64> = (0..20_000).map(|_| normal(&mut rng)).collect();
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / xs.len() as f64;
-        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
     }
 }

@@ -223,7 +223,15 @@ fn panel_width(level: Simd) -> usize {
     }
 }
 
-fn rows_at(level: Simd, a: View, p: &[f32], c: &mut [f32], i0: usize, km: (usize, usize), kc: usize) {
+fn rows_at(
+    level: Simd,
+    a: View,
+    p: &[f32],
+    c: &mut [f32],
+    i0: usize,
+    km: (usize, usize),
+    kc: usize,
+) {
     match level {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `simd_level` never returns a level above the one the CPU reports.
@@ -264,8 +272,16 @@ fn product(a: View, b: View, (n, k, m): (usize, usize, usize)) -> CResult<Vec<f3
 pub fn matmul(a: &[f32], b: &[f32], n: usize, k: usize, m: usize) -> CResult<Vec<f32>> {
     check(a.len() == n * k && b.len() == k * m)?;
     product(
-        View { data: a, rs: k, cs: 1 },
-        View { data: b, rs: m, cs: 1 },
+        View {
+            data: a,
+            rs: k,
+            cs: 1,
+        },
+        View {
+            data: b,
+            rs: m,
+            cs: 1,
+        },
         (n, k, m),
     )
 }
@@ -274,8 +290,16 @@ pub fn matmul(a: &[f32], b: &[f32], n: usize, k: usize, m: usize) -> CResult<Vec
 pub fn matmul_bt(a: &[f32], b: &[f32], n: usize, m: usize, k: usize) -> CResult<Vec<f32>> {
     check(a.len() == n * m && b.len() == k * m)?;
     product(
-        View { data: a, rs: m, cs: 1 },
-        View { data: b, rs: 1, cs: m },
+        View {
+            data: a,
+            rs: m,
+            cs: 1,
+        },
+        View {
+            data: b,
+            rs: 1,
+            cs: m,
+        },
         (n, m, k),
     )
 }
@@ -284,8 +308,16 @@ pub fn matmul_bt(a: &[f32], b: &[f32], n: usize, m: usize, k: usize) -> CResult<
 pub fn matmul_at(a: &[f32], b: &[f32], n: usize, k: usize, m: usize) -> CResult<Vec<f32>> {
     check(a.len() == n * k && b.len() == n * m)?;
     product(
-        View { data: a, rs: 1, cs: k },
-        View { data: b, rs: m, cs: 1 },
+        View {
+            data: a,
+            rs: 1,
+            cs: k,
+        },
+        View {
+            data: b,
+            rs: m,
+            cs: 1,
+        },
         (k, n, m),
     )
 }
@@ -378,7 +410,9 @@ mod tests {
     fn every_level_and_block_size_gives_the_definitions_bits() {
         let mut rng = crate::rng::Rng::new(3);
         let mut draw = |len: usize| -> Vec<f32> {
-            (0..len).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect()
+            (0..len)
+                .map(|_| (rng.next_f64() * 2.0 - 1.0) as f32)
+                .collect()
         };
         for &(n, k, m) in &[(1, 1, 1), (7, 13, 37), (70, 129, 33), (5, 600, 70)] {
             let (a, b) = (draw(n * k), draw(k * m));

@@ -117,7 +117,7 @@ fn corpus_follows_the_document_mix_and_fits_the_context() {
     let asst = share(&|k| matches!(k, DocKind::Assistant));
     let old = share(&|k| matches!(k, DocKind::World { era: 0 })) / world;
     assert!(
-        (world - 0.52).abs() < 0.02 && (asst - 0.24).abs() < 0.02,
+        (world - 0.46).abs() < 0.02 && (asst - 0.24).abs() < 0.02,
         "{world} {asst}"
     );
     assert!((old - 0.3).abs() < 0.02, "{old}");
