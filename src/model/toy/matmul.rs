@@ -163,7 +163,7 @@ fn tile<const MR: usize, const NR: usize>(
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let av = a.at(i + r, kk);
             for (x, &bv) in acc_r.iter_mut().zip(bk) {
-                *x = *x + av * bv;
+                *x += av * bv;
             }
         }
     }
@@ -394,7 +394,7 @@ mod tests {
             for j in 0..m {
                 let mut acc = 0f32;
                 for kk in 0..k {
-                    acc = acc + a[i * k + kk] * b[kk * m + j];
+                    acc += a[i * k + kk] * b[kk * m + j];
                 }
                 c[i * m + j] = acc;
             }
