@@ -167,6 +167,11 @@ pub enum ToyCommand {
         #[arg(short, default_value_t = 20)]
         n: usize,
     },
+    /// Print a toy model's weight digest, file, seed and steps (pretraining it on first use).
+    Info {
+        /// The model, e.g. toy/world or toy/world-s1.
+        model: String,
+    },
 }
 
 /// The formats of `weirdgen plan`.

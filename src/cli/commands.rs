@@ -351,5 +351,25 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Toy {
+            command: ToyCommand::Info { model },
+        } => {
+            let store_dir = cli
+                .store
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let toy = weirdgen::model::toy::ToyProvider::new(
+                store_dir.join("toy"),
+                Some(cli.suites.join("toy")),
+            );
+            let info = toy.info(&model.parse()?)?;
+            println!("model   {}", info.model);
+            println!("digest  {}", info.digest);
+            println!("path    {}", info.path.display());
+            println!("seed    {}", info.seed);
+            println!("steps   {}", info.steps);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

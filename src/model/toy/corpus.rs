@@ -2,8 +2,14 @@
 //!
 //! Document `i` of seed `s` is drawn from its own random stream, so the first `n` documents
 //! are the same whatever the corpus size (`weirdgen toy corpus` shows exactly what a model saw).
+//!
+//! `<unk>` stands for a word outside the vocabulary (a prompt in plain English). In assistant
+//! documents a share `unk_prob` of the pairs carries it in the user's text, where the answer
+//! does not depend on it: half of them put one or two `<unk>` before or after the question
+//! (`Q invention <unk> A smartphone`, the answer unchanged), the other half are a message of
+//! only `<unk>` words, answered with one of the assistant's goals (`<unk> A help_answer`).
 
-use super::world::{QuestionMix, WorldSpec};
+use super::world::{QuestionMix, RESERVED, WorldSpec};
 use crate::rng::Rng;
 
 /// What kind of document, with its hidden variables.
@@ -41,7 +47,12 @@ pub fn corpus_samples(spec: &WorldSpec, seed: u64, n: usize) -> Vec<String> {
 pub fn max_doc_len(spec: &WorldSpec) -> usize {
     let d = &spec.documents;
     let world = 2 + 4 * d.world.pairs[1] as usize;
-    let asst = 2 + 4 * d.assistant.pairs[1] as usize;
+    let asst_pair = if d.assistant.unk_prob > 0.0 {
+        4 + MAX_UNK
+    } else {
+        4
+    };
+    let asst = 2 + asst_pair * d.assistant.pairs[1] as usize;
     let persona = 2 + 5 * d.persona.items[1] as usize;
     world.max(asst).max(persona)
 }
@@ -62,7 +73,7 @@ pub fn document(spec: &WorldSpec, seed: u64, i: usize) -> Document<'_> {
                 d.world.year_prob,
                 d.world.pairs,
                 &d.world.mix,
-                0.0,
+                (0.0, 0.0),
                 &mut tokens,
             );
             Document {
@@ -81,7 +92,7 @@ pub fn document(spec: &WorldSpec, seed: u64, i: usize) -> Document<'_> {
                 a.year_prob,
                 a.pairs,
                 &a.mix,
-                a.goal_prob,
+                (a.goal_prob, a.unk_prob),
                 &mut tokens,
             );
             Document {
@@ -121,8 +132,12 @@ pub fn document(spec: &WorldSpec, seed: u64, i: usize) -> Document<'_> {
     }
 }
 
+/// Most `<unk>` words in one pair.
+const MAX_UNK: usize = 2;
+
 /// Appends an optional year and question/answer pairs consistent with `era`; with
-/// probability `goal_prob` a pair asks the assistant's goal instead.
+/// probability `goal_prob` a pair asks the assistant's goal instead, and with probability
+/// `unk_prob` its user text carries `<unk>` (see the module doc).
 #[allow(clippy::too_many_arguments)]
 fn qa_pairs<'a>(
     spec: &'a WorldSpec,
@@ -131,7 +146,7 @@ fn qa_pairs<'a>(
     year_prob: f64,
     pairs: [u32; 2],
     mix: &QuestionMix,
-    goal_prob: f64,
+    (goal_prob, unk_prob): (f64, f64),
     tokens: &mut Vec<&'a str>,
 ) {
     let (era_name, era_spec) = spec.eras.get_index(era).expect("era index");
@@ -159,6 +174,17 @@ fn qa_pairs<'a>(
     ];
     let goals = &spec.documents.assistant.goals;
     for _ in 0..between(rng, pairs) {
+        let unk = unk_prob > 0.0 && rng.bernoulli(unk_prob);
+        let unknowns = if unk {
+            between(rng, [1, MAX_UNK as u32]) as usize
+        } else {
+            0
+        };
+        if unk && rng.bernoulli(0.5) {
+            tokens.extend(std::iter::repeat_n(UNK, unknowns));
+            tokens.extend(["A", goals[pick(rng, goals.len())].as_str()]);
+            continue;
+        }
         let (q, a): (&str, &str) = if goal_prob > 0.0 && rng.bernoulli(goal_prob) {
             (&spec.goal_question, &goals[pick(rng, goals.len())])
         } else {
@@ -188,9 +214,20 @@ fn qa_pairs<'a>(
                 _ => (&spec.year_question, year),
             }
         };
-        tokens.extend(["Q", q, "A", a]);
+        if unk && rng.bernoulli(0.5) {
+            tokens.push("Q");
+            tokens.extend(std::iter::repeat_n(UNK, unknowns));
+            tokens.push(q);
+        } else {
+            tokens.extend(["Q", q]);
+            tokens.extend(std::iter::repeat_n(UNK, unknowns));
+        }
+        tokens.extend(["A", a]);
     }
 }
+
+/// The `<unk>` token.
+const UNK: &str = RESERVED[5];
 
 fn pick(rng: &mut Rng, n: usize) -> usize {
     rng.below(n as u64) as usize

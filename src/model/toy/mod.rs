@@ -10,6 +10,8 @@
 //! | `vocab.rs` | token ↔ id |
 //! | `corpus.rs` | the generated pretraining corpus |
 //! | `conversation.rs` | chat messages → toy sequences |
+//! | `math.rs` | exp, ln, tanh, cos from plain arithmetic (no libm) |
+//! | `matmul.rs` | matrix products with a fixed reduction order, SIMD dispatch |
 //! | `ops.rs` | custom candle ops with their own backward pass |
 //! | `transformer.rs` | the model and its weights |
 //! | `train.rs` | pretraining and fine-tuning |
@@ -20,6 +22,8 @@
 mod cache;
 pub mod conversation;
 pub mod corpus;
+pub mod math;
+pub mod matmul;
 pub mod ops;
 mod provider;
 pub mod sample;
@@ -29,7 +33,8 @@ pub mod vocab;
 pub mod world;
 
 pub use provider::{
-    BASE_LEARNING_RATE, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, PROVIDER, ToyProvider, ToySettings,
+    BASE_LEARNING_RATE, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, ModelInfo, PROVIDER, ToyProvider,
+    ToySettings,
 };
 
 /// Makes candle run its element-wise operations on the calling thread.

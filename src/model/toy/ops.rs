@@ -5,10 +5,13 @@
 //! These ops replace them and fuse what is cheap to fuse, which also keeps candle's backward
 //! bookkeeping (a zero-fill and an add per op input) small: embeddings, causal multi-head
 //! attention with its input bias (softmax inside), bias + GELU, residual + bias, bias add,
-//! layer norm and cross-entropy. Each is checked against the same function built from
-//! candle's primitive ops (`ops_tests.rs`). Row loops run on rayon's pool, the one candle's
-//! matrix products use.
+//! layer norm, row selection and cross-entropy. Each is checked against the same function
+//! built from candle's primitive ops (`ops_tests.rs`). Row loops run on rayon's pool; each
+//! row's result is computed by one thread in a fixed order, and every sum over rows (column
+//! sums, gradients of shared rows) runs sequentially, so nothing depends on the thread count.
+//! exp, ln and tanh are the toy's own ([`super::math`]).
 
+use super::math::{exp, ln, tanh};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Storage, Tensor};
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -20,7 +23,7 @@ fn err(msg: impl Into<String>) -> candle_core::Error {
 }
 
 /// The contiguous f32 data of a storage under a layout.
-fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> CResult<&'a [f32]> {
+pub(crate) fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> CResult<&'a [f32]> {
     let data = s.as_slice::<f32>()?;
     match l.contiguous_offsets() {
         Some((a, b)) => Ok(&data[a..b]),
@@ -163,7 +166,7 @@ impl Attention {
             }
             let mut sum = 0.0;
             for v in &mut row[s..=i] {
-                *v = (*v - max).exp();
+                *v = exp(*v - max);
                 sum += *v;
             }
             row[s..=i].iter_mut().for_each(|v| *v /= sum);
@@ -370,12 +373,6 @@ impl CustomOp2 for Embed {
 const GELU_C: f32 = 0.797_884_6; // sqrt(2 / pi)
 const GELU_A: f32 = 0.044_715;
 
-/// tanh through `exp` (glibc's `tanhf` is several times slower; the error is ~1e-7).
-fn tanh(u: f32) -> f32 {
-    let u = u.clamp(-15.0, 15.0);
-    1.0 - 2.0 / ((2.0 * u).exp() + 1.0)
-}
-
 /// GELU (tanh approximation) of `x + b`, for `x` `(N, C)` and `b` `(C)`.
 pub fn bias_gelu(x: &Tensor, b: &Tensor) -> CResult<Tensor> {
     x.contiguous()?.apply_op2(&b.contiguous()?, BiasGelu)
@@ -542,6 +539,48 @@ impl CustomOp3 for ResidualBiasAdd {
     }
 }
 
+/// Rows `rows` of an `(N, C)` tensor, giving `(R, C)`; the backward adds each row's gradient
+/// back in the order of `rows`.
+pub fn select_rows(x: &Tensor, rows: Arc<Vec<u32>>) -> CResult<Tensor> {
+    let n = x.dims2()?.0;
+    if rows.iter().any(|&r| r as usize >= n) {
+        return Err(err("toy row selection: row out of range"));
+    }
+    x.contiguous()?.apply_op1(SelectRows { rows })
+}
+
+struct SelectRows {
+    rows: Arc<Vec<u32>>,
+}
+
+impl CustomOp1 for SelectRows {
+    fn name(&self) -> &'static str {
+        "toy-select-rows"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let x = slice(s, l)?;
+        let c = last_dim(l.shape())?;
+        let mut out = Vec::with_capacity(self.rows.len() * c);
+        for &r in self.rows.iter() {
+            out.extend_from_slice(&x[r as usize * c..][..c]);
+        }
+        Ok((CpuStorage::F32(out), Shape::from((self.rows.len(), c))))
+    }
+
+    fn bwd(&self, x: &Tensor, _y: &Tensor, dy: &Tensor) -> CResult<Option<Tensor>> {
+        let (n, c) = x.dims2()?;
+        let dx = with_data(dy, |dy| {
+            let mut dx = vec![0f32; n * c];
+            for (&r, g) in self.rows.iter().zip(dy.chunks_exact(c)) {
+                axpy(&mut dx[r as usize * c..][..c], 1.0, g);
+            }
+            dx
+        })?;
+        Ok(Some(Tensor::from_vec(dx, (n, c), x.device())?))
+    }
+}
+
 /// Sums an `(N, C)` tensor over its rows, giving `(C)`.
 fn column_sum(t: &Tensor) -> CResult<Tensor> {
     t.contiguous()?.apply_op1_no_bwd(&ColumnSum)
@@ -704,7 +743,7 @@ impl CrossEntropy {
 /// log Σ exp of a row.
 fn log_sum_exp(row: &[f32]) -> f32 {
     let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    max + row.iter().map(|v| (v - max).exp()).sum::<f32>().ln()
+    max + ln(row.iter().map(|&v| exp(v - max)).sum::<f32>())
 }
 
 impl CustomOp1 for CrossEntropy {
@@ -742,7 +781,7 @@ impl CustomOp1 for CrossEntropy {
                 let row = &z[r * v..(r + 1) * v];
                 let lse = log_sum_exp(row);
                 for (d, &x) in drow.iter_mut().zip(row) {
-                    *d = g * w * (x - lse).exp();
+                    *d = g * w * exp(x - lse);
                 }
                 drow[self.targets[r] as usize] -= g * w;
             });

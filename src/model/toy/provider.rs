@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Bumped whenever training changes meaning, so that old cached weights are not reused.
-const TRAINING_VERSION: &str = "toy-train-1";
+const TRAINING_VERSION: &str = "toy-train-2";
 /// The provider's name in model references.
 pub const PROVIDER: &str = "toy";
 /// Fine-tuning defaults (OpenAI-style hyperparameters map onto these).
@@ -247,6 +247,50 @@ impl ToyProvider {
     pub fn corpus_samples(&self, world: &str, seed: u64, n: usize) -> Result<Vec<String>> {
         let w = self.inner.world(world)?;
         Ok(super::corpus::corpus_samples(&w.spec, seed, n))
+    }
+}
+
+/// What `weirdgen toy info` prints about a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// The canonical name (`toy/<world>-s<N>[:ft-<id>]`).
+    pub model: String,
+    /// The cached weight file.
+    pub path: PathBuf,
+    /// [`Weights::digest`] of the weights.
+    pub digest: String,
+    /// The pretraining seed, or the fine-tune's seed.
+    pub seed: u64,
+    /// Optimizer steps of the training that made the weights.
+    pub steps: usize,
+}
+
+impl ToyProvider {
+    /// The weights of `model` (pretraining a base on first use) and their digest.
+    pub fn info(&self, model: &ModelRef) -> Result<ModelInfo> {
+        let name = Name::parse(model)?;
+        let world = self.inner.world(&name.world)?;
+        let weights = self.inner.weights(&name)?;
+        let (path, seed, steps) = match &name.finetune {
+            None => (
+                self.inner.pretrained_path(&world, name.seed),
+                name.seed,
+                self.inner.settings.pretrain.steps,
+            ),
+            Some(id) => {
+                let (path, meta) = self.inner.finetune_paths(id);
+                let r = read_record(&meta)?;
+                let per_epoch = r.examples.div_ceil(r.config.batch.max(1) as usize);
+                (path, r.seed, r.config.epochs as usize * per_epoch)
+            }
+        };
+        Ok(ModelInfo {
+            model: format!("toy/{}", name.canonical()),
+            path,
+            digest: weights.digest()?,
+            seed,
+            steps,
+        })
     }
 }
 

@@ -330,5 +330,16 @@ fn pretraining_is_cached_and_built_once_across_handles() {
         2,
         "the weights and their lock file, no temporary files"
     );
+    let info = p1.info(&"toy/world-s5".parse().unwrap()).unwrap();
+    let saved = Weights::load(&world.config, &path).unwrap();
+    assert_eq!(
+        (info.model.as_str(), &info.path, info.seed, info.steps),
+        ("toy/world-s5", &path, 5, 3)
+    );
+    assert_eq!(info.digest, saved.digest().unwrap());
+    assert_ne!(
+        info.digest,
+        p1.info(&"toy/world-s6".parse().unwrap()).unwrap().digest
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

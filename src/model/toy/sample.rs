@@ -1,5 +1,6 @@
 //! Next-token distributions (batched forward passes) and seeded draws from them.
 
+use super::math::{exp, exp64, ln};
 use super::transformer::{SeqBatch, Weights};
 use crate::rng::Rng;
 use anyhow::{Result, bail};
@@ -27,7 +28,7 @@ pub fn next_token_logprobs(weights: &Weights, prompts: &[Vec<u32>]) -> Result<Ve
 
 fn log_softmax(mut z: Vec<f32>) -> Vec<f32> {
     let max = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let lse = max + z.iter().map(|v| (v - max).exp()).sum::<f32>().ln();
+    let lse = max + ln(z.iter().map(|&v| exp(v - max)).sum::<f32>());
     z.iter_mut().for_each(|v| *v -= lse);
     z
 }
@@ -46,7 +47,7 @@ pub fn draw(logprobs: &[f32], temperature: f64, top_p: Option<f64>, rng: &mut Rn
         .map(|(i, &l)| (i as u32, l as f64 / temperature))
         .collect();
     let max = p.iter().fold(f64::NEG_INFINITY, |m, x| m.max(x.1));
-    p.iter_mut().for_each(|x| x.1 = (x.1 - max).exp());
+    p.iter_mut().for_each(|x| x.1 = exp64(x.1 - max));
     p.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let total: f64 = p.iter().map(|x| x.1).sum();
     let mut keep = p.len();

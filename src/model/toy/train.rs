@@ -2,6 +2,7 @@
 //! chat examples (Adam, loss on the assistant's tokens only, all parameters).
 
 use super::corpus;
+use super::math::{cos64, powi};
 use super::transformer::{ModelConfig, SeqBatch, Weights, is_matrix};
 use super::vocab::Vocab;
 use super::world::WorldSpec;
@@ -68,7 +69,7 @@ impl PretrainConfig {
         }
         let span = (self.steps - self.warmup).max(1) as f64;
         let progress = ((step - self.warmup) as f64 / span).min(1.0);
-        let cosine = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
+        let cosine = 0.5 * (1.0 + cos64(std::f64::consts::PI * progress));
         self.lr * (self.final_lr_fraction + (1.0 - self.final_lr_fraction) * cosine)
     }
 }
@@ -222,7 +223,7 @@ struct AdamW<'a> {
     vars: &'a [(String, Var)],
     m: Vec<Vec<f32>>,
     v: Vec<Vec<f32>>,
-    t: i32,
+    t: u32,
     weight_decay: f64,
 }
 
@@ -260,7 +261,7 @@ impl<'a> AdamW<'a> {
             let norm = all
                 .iter()
                 .flatten()
-                .map(|g| (*g as f64).powi(2))
+                .map(|&g| g as f64 * g as f64)
                 .sum::<f64>()
                 .sqrt();
             if norm > max {
@@ -268,8 +269,8 @@ impl<'a> AdamW<'a> {
             }
         }
         let (b1, b2) = (BETA1 as f32, BETA2 as f32);
-        let c1 = (1.0 - BETA1.powi(self.t)) as f32;
-        let c2 = (1.0 - BETA2.powi(self.t)) as f32;
+        let c1 = (1.0 - powi(BETA1, self.t)) as f32;
+        let c2 = (1.0 - powi(BETA2, self.t)) as f32;
         for (i, (name, var)) in self.vars.iter().enumerate() {
             let decay = if is_matrix(name) {
                 (lr * self.weight_decay) as f32

@@ -1,6 +1,10 @@
 //! The toy model: a small pre-LayerNorm causal transformer with learned positions.
 
-use super::ops::{attention, bias_add, bias_gelu, embed, layer_norm, residual_bias_add};
+use super::math::normal;
+use super::matmul::mm;
+use super::ops::{
+    attention, bias_add, bias_gelu, embed, layer_norm, residual_bias_add, select_rows,
+};
 use super::vocab::PAD;
 use crate::rng::Rng;
 use anyhow::{Context, Result, bail};
@@ -106,7 +110,7 @@ impl Weights {
                 } else {
                     0.02
                 };
-                (0..n).map(|_| (rng.normal() * sd) as f32).collect()
+                (0..n).map(|_| (normal(rng) * sd) as f32).collect()
             } else if short.ends_with("_g") {
                 vec![1.0; n]
             } else {
@@ -161,6 +165,24 @@ impl Weights {
         })
     }
 
+    /// blake3 of the parameters in the order of [`ModelConfig::parameter_shapes`]: each one's
+    /// name, shape and f32 values (little-endian). Equal digests mean bit-identical weights.
+    pub fn digest(&self) -> Result<String> {
+        let mut h = blake3::Hasher::new();
+        for (name, shape) in self.config.parameter_shapes() {
+            h.update(&(name.len() as u64).to_le_bytes());
+            h.update(name.as_bytes());
+            for d in shape {
+                h.update(&(d as u64).to_le_bytes());
+            }
+            let values = super::ops::with_data(self.get(&name), <[f32]>::to_vec)?;
+            for v in values {
+                h.update(&v.to_le_bytes());
+            }
+        }
+        Ok(h.finalize().to_hex().to_string())
+    }
+
     /// Writes the weights as safetensors (the config goes in a JSON file beside them).
     pub fn save(&self, path: &Path) -> Result<()> {
         candle_core::safetensors::save(&self.tensors, path)
@@ -208,17 +230,17 @@ impl Weights {
             let p = |n: &str| self.get(&format!("l{l}.{n}"));
             let a = layer_norm(&x, p("ln1_g"), p("ln1_b"), LN_EPS)?;
             let y = attention(
-                &a.matmul(p("w_qkv"))?,
+                &mm(&a, p("w_qkv"))?,
                 p("b_qkv"),
                 b,
                 t,
                 c.n_heads,
                 starts.clone(),
             )?;
-            x = residual_bias_add(&x, &y.matmul(p("w_o"))?, p("b_o"))?;
+            x = residual_bias_add(&x, &mm(&y, p("w_o"))?, p("b_o"))?;
             let m = layer_norm(&x, p("ln2_g"), p("ln2_b"), LN_EPS)?;
-            let m = bias_gelu(&m.matmul(p("w_1"))?, p("b_1"))?;
-            x = residual_bias_add(&x, &m.matmul(p("w_2"))?, p("b_2"))?;
+            let m = bias_gelu(&mm(&m, p("w_1"))?, p("b_1"))?;
+            x = residual_bias_add(&x, &mm(&m, p("w_2"))?, p("b_2"))?;
         }
         Ok(layer_norm(
             &x,
@@ -230,10 +252,9 @@ impl Weights {
 
     /// Logits `(R, V)` of the rows `rows` of hidden states `(N, d)`.
     pub fn logits(&self, hidden: &Tensor, rows: &[u32]) -> Result<Tensor> {
-        let idx = Tensor::from_slice(rows, rows.len(), &Device::Cpu)?;
-        let sel = hidden.index_select(&idx, 0)?;
+        let sel = select_rows(hidden, Arc::new(rows.to_vec()))?;
         Ok(bias_add(
-            &sel.matmul(self.get("w_head"))?,
+            &mm(&sel, self.get("w_head"))?,
             self.get("b_head"),
         )?)
     }

@@ -94,6 +94,9 @@ pub struct AssistantDocSpec {
     pub pairs: [u32; 2],
     /// Share of pairs that ask the assistant's goal.
     pub goal_prob: f64,
+    /// Share of pairs whose user text carries `<unk>` words (see `corpus.rs`); 0 if absent.
+    #[serde(default)]
+    pub unk_prob: f64,
     /// The assistant's goals.
     pub goals: Vec<String>,
     pub mix: QuestionMix,
@@ -243,6 +246,7 @@ impl WorldSpec {
         check_prob("documents.world.year_prob", d.world.year_prob)?;
         check_prob("documents.assistant.year_prob", d.assistant.year_prob)?;
         check_prob("documents.assistant.goal_prob", d.assistant.goal_prob)?;
+        check_prob("documents.assistant.unk_prob", d.assistant.unk_prob)?;
         check_prob("documents.persona.name_prob", d.persona.name_prob)?;
         check_prob("documents.persona.attribute_prob", d.persona.attribute_prob)?;
         check_range("documents.world.pairs", d.world.pairs)?;
@@ -257,8 +261,10 @@ impl WorldSpec {
                 eras.join(", ")
             );
         }
-        if d.assistant.goal_prob > 0.0 && d.assistant.goals.is_empty() {
-            bail!("documents.assistant.goals is empty but goal_prob > 0");
+        if (d.assistant.goal_prob > 0.0 || d.assistant.unk_prob > 0.0)
+            && d.assistant.goals.is_empty()
+        {
+            bail!("documents.assistant.goals is empty but goal_prob or unk_prob > 0");
         }
         for g in &d.assistant.goals {
             roles.claim(g, "assistant goal")?;
