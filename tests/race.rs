@@ -9,8 +9,7 @@
 //! `--exact` (as `cargo nextest` does), each running the suite on a tiny toy.
 
 #[allow(dead_code)]
-#[path = "harness/mod.rs"]
-mod harness;
+use weirdgen::harness::{Config, Harness};
 mod support;
 
 use serde_json::Value;
@@ -289,17 +288,18 @@ fn four_weirdgen_runs_on_one_store_buy_everything_once() {
 /// The trial a `suites_trial` process runs (`[kind] name`, as `--test suites --list` shows it).
 const TRIAL: &str = "WEIRDGEN_RACE_TRIAL";
 
-/// One trial of the suites harness (`tests/harness/`), picked by `$WEIRDGEN_RACE_TRIAL`, as
+/// One trial of the suites harness (`weirdgen::harness`), picked by `$WEIRDGEN_RACE_TRIAL`, as
 /// `cargo nextest run --test suites` runs it: alone in its process.
 #[test]
 #[ignore = "a trial process of the nextest-style race test, which starts it with --exact --ignored"]
 fn suites_trial() {
     let want = std::env::var(TRIAL).expect("started by a race test");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let shared = harness::Shared::new(harness::Config::from_env(root()), runtime.handle().clone());
-    let trials: Vec<_> = harness::trials(&shared, false)
+    let harness = Harness::new(Config::from_env(&root()));
+    let trials: Vec<_> = harness
+        .checks(false)
         .into_iter()
-        .filter(|t| format!("[{}] {}", t.kind(), t.name()) == want)
+        .filter(|c| format!("[{}] {}", c.kind(), c.name()) == want)
+        .map(|c| c.into_trial())
         .collect();
     assert_eq!(trials.len(), 1, "no single trial `{want}`");
     let conclusion = libtest_mimic::run(&libtest_mimic::Arguments::default(), trials);
@@ -319,16 +319,16 @@ fn nextest_style_one_process_per_trial_buys_everything_once() {
     ];
     // Every trial that runs the suite (the baseline has no snapshot here).
     let listing = {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let config = harness::Config {
+        let config = Config {
             suites_dir: suites.clone(),
             snapshots_dir: dir.join("snapshots"),
             store: dir.join("store.sqlite"),
             models: None,
+            baseline_model: None,
             allow_hazard: false,
         };
-        let shared = harness::Shared::new(config, rt.handle().clone());
-        harness::trials(&shared, true)
+        Harness::new(config)
+            .checks(true)
             .iter()
             .filter(|t| t.kind() != "baseline")
             .map(|t| format!("[{}] {}", t.kind(), t.name()))
