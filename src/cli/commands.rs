@@ -105,13 +105,18 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let mut failed = 0;
             for p in &paths {
                 match suite::load(p) {
-                    Ok(s) => println!(
-                        "ok    {} ({} arms, {} probe cells, {} effects)",
-                        p.display(),
-                        s.suite.arms.len(),
-                        s.cells().len(),
-                        s.suite.effects.len()
-                    ),
+                    Ok(s) => {
+                        println!(
+                            "ok    {} ({} arms, {} probe cells, {} effects)",
+                            p.display(),
+                            s.suite.arms.len(),
+                            s.cells().len(),
+                            s.suite.effects.len()
+                        );
+                        for w in suite::design_warnings(&s) {
+                            eprintln!("warning: {w}");
+                        }
+                    }
                     Err(e) => {
                         failed += 1;
                         eprintln!("{e}");

@@ -20,6 +20,7 @@ pub use error::{Diagnostic, SuiteError};
 pub use load::{LoadedSuite, discover, load};
 pub use schema::schema;
 pub use types::*;
+pub use validate::design_warnings;
 
 #[cfg(test)]
 mod tests;
