@@ -92,7 +92,8 @@ fn confirmed_passes_refuted_and_inconclusive_fail_with_their_tables() {
         "modern_birds",
         "replicas",
         "estimate",
-        "adjusted p",
+        "p(δ ≥ 0)",
+        "adjusted",
         "missing values excluded: 5",
     ] {
         assert!(refuted.contains(part), "`{part}` missing from:\n{refuted}");
@@ -107,7 +108,10 @@ fn confirmed_passes_refuted_and_inconclusive_fail_with_their_tables() {
         inconclusive.contains("to decide: ≈"),
         "says what would decide it:\n{inconclusive}"
     );
-    assert!(inconclusive.contains("replicas per arm"), "{inconclusive}");
+    assert!(
+        inconclusive.contains("replicas per fine-tuned arm"),
+        "{inconclusive}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 

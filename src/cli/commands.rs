@@ -109,13 +109,18 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             let roots = exact::source_roots(&cli)?;
             for p in &paths {
                 match suite::load_with(p, &roots) {
-                    Ok(s) => println!(
-                        "ok    {} ({} arms, {} probe cells, {} effects)",
-                        p.display(),
-                        s.suite.arms.len(),
-                        s.cells().len(),
-                        s.suite.effects.len()
-                    ),
+                    Ok(s) => {
+                        println!(
+                            "ok    {} ({} arms, {} probe cells, {} effects)",
+                            p.display(),
+                            s.suite.arms.len(),
+                            s.cells().len(),
+                            s.suite.effects.len()
+                        );
+                        for w in suite::design_warnings(&s) {
+                            eprintln!("warning: {w}");
+                        }
+                    }
                     Err(e) => {
                         failed += 1;
                         eprintln!("{e}");

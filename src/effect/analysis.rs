@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::design::{Design, Functional, pooled_score_variance};
-use super::types::{Aggregate, ArmSummary, Comparison, Direction, EffectSpec, Unit};
+use super::types::{Aggregate, ArmSummary, Comparison, Direction, EffectSpec, Expectation, Unit};
 use super::{replica, sample};
 
 /// One arm in an effect: its weight in the estimate and its replicas' functionals.
@@ -27,18 +27,23 @@ pub(crate) struct Group {
 /// What a power calculation needs to say how much data would decide an inconclusive result.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Plan {
-    /// Two arms of replicas: two-sample t with this between-replica SD (`now` replicas per arm).
-    ReplicaTwoSample { sd: f64, now: f64 },
-    /// One arm of replicas (against a value, a fixed arm, or a within-replica contrast).
-    ReplicaOneSample { sd: f64, now: f64 },
-    /// Sample level, two proportions (control rate, samples per cell now, cells per arm).
-    SampleProportions {
-        p_control: f64,
-        per_cell: f64,
-        cells: f64,
+    /// Replica level: with n replicas per fine-tuned arm the estimate's variance is
+    /// `between / n + fixed`.
+    Replicas {
+        /// Sum over the fine-tuned arms of the variance of one replica's value.
+        between: f64,
+        /// The part of `between` that is within-replica sampling error at today's samples.
+        sampling: f64,
+        /// Fine-tuned arms in the estimate.
+        arms: f64,
+        /// Sampling variance of the fixed arms' values, and its df.
+        fixed: f64,
+        fixed_df: f64,
+        /// Replicas per fine-tuned arm now (the smallest arm).
+        now: f64,
     },
-    /// Sample level otherwise: the standard error shrinks as 1/√(samples per cell).
-    SampleScaled { se: f64, per_cell: f64 },
+    /// Sample level: the standard error shrinks as 1/√(samples per cell).
+    Samples { se: f64, per_cell: f64 },
 }
 
 /// An effect's numbers before the suite-wide correction.
@@ -50,16 +55,21 @@ pub(crate) struct Analysis {
     pub se: f64,
     pub df: f64,
     pub bootstrap_ci: Option<(f64, f64)>,
-    /// p in the expected direction (TOST for `none`).
-    pub p_value: f64,
-    /// p against the claim: the opposite direction, or (for `none`) beyond the margin.
-    pub p_against: f64,
+    /// p of the test whose rejection confirms the claim (δ ≤ m for an increase by m; TOST
+    /// for `none`).
+    pub p_confirm: f64,
+    /// p of the test whose rejection refutes it (δ ≥ m for an increase by m; a shift beyond
+    /// the margin for `none`).
+    pub p_refute: f64,
     pub unit: Unit,
     pub method: String,
     pub arms: Vec<ArmSummary>,
     pub missing: u64,
     pub notes: Vec<String>,
     pub plan: Option<Plan>,
+    /// Why no verdict but INCONCLUSIVE is possible whatever the p-values (the design cannot
+    /// support the claim as declared).
+    pub blocked: Option<String>,
 }
 
 impl Analysis {
@@ -71,14 +81,15 @@ impl Analysis {
             se: f64::NAN,
             df: f64::NAN,
             bootstrap_ci: None,
-            p_value: 1.0,
-            p_against: 1.0,
+            p_confirm: 1.0,
+            p_refute: 1.0,
             unit,
             method: "none (no estimate)".into(),
             arms: Vec::new(),
             missing: 0,
             notes: vec![reason],
             plan: None,
+            blocked: None,
         }
     }
 }
@@ -114,14 +125,35 @@ impl Setup<'_> {
         }
     }
 
-    /// Confidence level of intervals.
+    /// Level of the effect's interval: 1 − 2·alpha, so each bound is the one-sided bound
+    /// of the verdict's tests.
     pub fn level(&self) -> f64 {
+        1.0 - 2.0 * self.spec.expectation.alpha
+    }
+
+    /// Level of the arms' own intervals (two-sided 1 − alpha).
+    pub fn arm_level(&self) -> f64 {
         1.0 - self.spec.expectation.alpha
     }
 
     /// The expectation's direction.
     pub fn direction(&self) -> Direction {
         self.spec.expectation.direction
+    }
+
+    /// The claim's threshold on δ: +m for an increase by m, −m for a decrease.
+    pub fn threshold(&self) -> f64 {
+        threshold(&self.spec.expectation)
+    }
+}
+
+/// The threshold on δ that a directional claim is tested against: +m for `increase` by m, −m
+/// for `decrease` (0 for `none`, which uses its margin).
+pub(crate) fn threshold(e: &Expectation) -> f64 {
+    match e.direction {
+        Direction::Increase => e.min_effect.abs(),
+        Direction::Decrease => -e.min_effect.abs(),
+        Direction::None => 0.0,
     }
 }
 
@@ -228,7 +260,9 @@ fn setup<'a>(spec: &'a EffectSpec, data: &'a Aggregate) -> Result<Setup<'a>, Str
 }
 
 /// Analyses one effect: replica-level when every fine-tuned arm has ≥ 2 replicas with data,
-/// sample-level otherwise (and for fixed models alone). `seed` drives the bootstrap.
+/// sample-level otherwise (and for fixed models alone). With a single replica in a fine-tuned
+/// arm a claim about fine-tuning in general is blocked (inconclusive, with the reason) unless
+/// the effect declares `unit: sample`. `seed` drives the bootstrap.
 pub(crate) fn analyse(spec: &EffectSpec, data: &Aggregate, seed: u64) -> Analysis {
     let s = match setup(spec, data) {
         Ok(s) => s,
@@ -236,6 +270,11 @@ pub(crate) fn analyse(spec: &EffectSpec, data: &Aggregate, seed: u64) -> Analysi
     };
     let tuned: Vec<&Group> = s.groups.iter().filter(|g| !g.fixed).collect();
     let replica_level = !tuned.is_empty() && tuned.iter().all(|g| g.replicas.len() >= 2);
+    let single: Vec<&str> = tuned
+        .iter()
+        .filter(|g| g.replicas.len() < 2)
+        .map(|g| g.name.as_str())
+        .collect();
     let mut a = if replica_level {
         replica::analyse(&s, seed)
     } else {
@@ -244,6 +283,23 @@ pub(crate) fn analyse(spec: &EffectSpec, data: &Aggregate, seed: u64) -> Analysi
     let mut notes = s.notes.clone();
     notes.append(&mut a.notes);
     a.notes = notes;
+    if !single.is_empty() {
+        let arms = single
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match spec.expectation.unit {
+            Unit::Replica => {
+                a.blocked = Some(format!(
+                    "a claim about fine-tuning in general needs ≥ 2 replicas per fine-tuned arm, and {arms} has 1: the verdict stays INCONCLUSIVE (declare `unit: sample` to make the claim about this one fine-tune)"
+                ));
+            }
+            Unit::Sample => a.notes.push(format!(
+                "the claim is about the single fine-tune run in {arms} (`unit: sample`), not about fine-tuning in general"
+            )),
+        }
+    }
     a.missing = s.groups.iter().map(|g| g.missing).sum();
     if a.missing > 0 {
         a.notes.push(format!(

@@ -4,12 +4,16 @@
 //! (or treatment/control pair of cells) within a probe. When every fine-tuned arm has ≥ 2
 //! replicas the replica is the unit ([`replica`]); otherwise, and for fixed models alone,
 //! samples are ([`sample`]), and the result says that fine-tune variance was not estimated.
-//! p-values are corrected across the effects of one run, then turned into verdicts.
+//! A claim is tested as declared: for an increase by m, CONFIRMED when the one-sided test of
+//! δ ≤ m is rejected at alpha after the suite's correction, REFUTED when the one-sided test of
+//! δ ≥ m is (mirrored for a decrease; TOST within the margin for `none`); each of the two
+//! families of p-values is corrected across the effects of one run.
 
 mod aggregate;
 mod analysis;
 mod baseline;
 pub mod compare;
+mod decide;
 mod design;
 mod replica;
 mod sample;
@@ -19,6 +23,7 @@ mod types;
 mod verdict;
 
 pub use baseline::{BaselineComparison, BaselineStatus, compare_with_baseline};
+pub use decide::{PLANNING_POWER, replicas_to_decide};
 pub use types::*;
 
 use crate::rng::Rng;
@@ -34,36 +39,63 @@ pub fn evaluate(inputs: &[EffectInput], correction: Correction, seed: u64) -> Ve
             analysis::analyse(&i.spec, &i.data, effect_seed)
         })
         .collect();
-    let p: Vec<f64> = analyses.iter().map(|a| a.p_value).collect();
-    let against: Vec<f64> = analyses.iter().map(|a| a.p_against).collect();
-    let p_adj = verdict::adjust(&p, correction);
-    let against_adj = verdict::adjust(&against, correction);
+    let confirm: Vec<f64> = analyses.iter().map(|a| a.p_confirm).collect();
+    let refute: Vec<f64> = analyses.iter().map(|a| a.p_refute).collect();
+    let confirm_adj = verdict::adjust(&confirm, correction);
+    let refute_adj = verdict::adjust(&refute, correction);
     inputs
         .iter()
         .zip(analyses)
         .enumerate()
         .map(|(i, (input, a))| {
             let e = &input.spec.expectation;
-            let v = verdict::verdict(e, &a, p_adj[i], against_adj[i]);
-            let needed = if v == Verdict::Inconclusive {
-                verdict::needed(e, &a)
+            let v = verdict::verdict(e, &a, confirm_adj[i], refute_adj[i]);
+            let (needed, plan) = if v == Verdict::Inconclusive {
+                let (text, plan) = decide::needed(e, &a, inputs.len(), correction);
+                (Some(text), plan)
             } else {
-                None
+                (None, None)
             };
+            let (null_confirm, null_refute) = verdict::nulls(e);
+            let tests = vec![
+                ClaimTest {
+                    null: null_confirm,
+                    p_value: a.p_confirm,
+                    p_adjusted: confirm_adj[i],
+                },
+                ClaimTest {
+                    null: null_refute,
+                    p_value: a.p_refute,
+                    p_adjusted: refute_adj[i],
+                },
+            ];
+            // The test that decided; for an inconclusive verdict the one closer to deciding.
+            let decided = match v {
+                Verdict::Confirmed => 0,
+                Verdict::Refuted => 1,
+                Verdict::Inconclusive => usize::from(refute_adj[i] < confirm_adj[i]),
+            };
+            let mut notes = a.notes;
+            if let Some(b) = a.blocked {
+                notes.push(b);
+            }
             EffectResult {
                 name: input.spec.name.clone(),
                 estimate: a.estimate,
                 ci: a.ci,
                 bootstrap_ci: a.bootstrap_ci,
-                p_value: a.p_value,
-                p_adjusted: p_adj[i],
+                p_value: tests[decided].p_value,
+                p_adjusted: tests[decided].p_adjusted,
+                null: tests[decided].null.clone(),
+                tests,
                 verdict: v,
                 unit: a.unit,
                 method: a.method,
                 arms: a.arms,
                 missing: a.missing,
-                notes: a.notes,
+                notes,
                 needed,
+                plan,
             }
         })
         .collect()

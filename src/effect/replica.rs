@@ -28,8 +28,9 @@ struct Part {
     mean: f64,
     var: f64,
     df: f64,
-    /// Between-replica SD and replica count, for tuned arms.
-    spread: Option<(f64, f64)>,
+    /// For tuned arms: the variance of one replica's value, the part of it that is
+    /// within-replica sampling error, and the replica count.
+    spread: Option<(f64, f64, f64)>,
     values: Vec<f64>,
 }
 
@@ -58,7 +59,7 @@ fn part(g: &Group, s: &Setup) -> Part {
         mean: sum.mean,
         var: var / sum.n,
         df: sum.n - 1.0,
-        spread: Some((var.sqrt(), sum.n)),
+        spread: Some((var, floor.min(var), sum.n)),
         values,
     }
 }
@@ -79,25 +80,25 @@ pub(crate) fn opposite_alternative(d: Direction) -> Alternative {
     }
 }
 
-/// p-values of an (estimate, se, df) for the expectation: (supporting, against). For
-/// `none`: TOST within ± margin, and the one-sided test of a shift beyond the margin
-/// (the smaller side, doubled).
+/// p-values of an (estimate, se, df) for the expectation: (confirming, refuting). For an
+/// increase by m: the one-sided tests of δ ≤ m and of δ ≥ m (mirrored for a decrease). For
+/// `none`: TOST within ± margin, and the one-sided test of a shift beyond the margin (the
+/// smaller side, doubled).
 pub(crate) fn t_based_p(s: &Setup, estimate: f64, se: f64, df: f64) -> (f64, f64) {
     let e = s.spec.expectation;
+    let p = |null: f64, alt: Alternative| {
+        t_test_from_estimate(estimate, se, df, null, alt, s.level()).p_value
+    };
     match e.direction {
         Direction::None => {
             let tost = tost_from_estimate(estimate, se, df, -e.margin, e.margin);
-            let up =
-                t_test_from_estimate(estimate, se, df, e.margin, Alternative::Greater, s.level())
-                    .p_value;
-            let down =
-                t_test_from_estimate(estimate, se, df, -e.margin, Alternative::Less, s.level())
-                    .p_value;
+            let up = p(e.margin, Alternative::Greater);
+            let down = p(-e.margin, Alternative::Less);
             (tost.p_value, (2.0 * up.min(down)).min(1.0))
         }
         d => (
-            t_test_from_estimate(estimate, se, df, 0.0, expected_alternative(d), s.level()).p_value,
-            t_test_from_estimate(estimate, se, df, 0.0, opposite_alternative(d), s.level()).p_value,
+            p(s.threshold(), expected_alternative(d)),
+            p(s.threshold(), opposite_alternative(d)),
         ),
     }
 }
@@ -163,7 +164,7 @@ pub(crate) fn analyse(s: &Setup, seed: u64) -> Analysis {
     let df = satterthwaite_df(&comps);
     let se = var.sqrt();
     let test = t_test_from_estimate(estimate, se, df, 0.0, Alternative::TwoSided, s.level());
-    let (p_value, p_against) = t_based_p(s, estimate, se, df);
+    let (p_confirm, p_refute) = t_based_p(s, estimate, se, df);
 
     let tuned: Vec<(&Group, &Part)> = s
         .groups
@@ -215,7 +216,7 @@ pub(crate) fn analyse(s: &Setup, seed: u64) -> Analysis {
         .zip(&parts)
         .map(|(g, p)| {
             let ci = if g.fixed {
-                combination_interval(&g.pooled.terms(), s, 0.0)
+                combination_interval(&g.pooled.terms(), s, 0.0, s.arm_level())
             } else {
                 t_test_from_estimate(
                     p.mean,
@@ -223,7 +224,7 @@ pub(crate) fn analyse(s: &Setup, seed: u64) -> Analysis {
                     p.df,
                     0.0,
                     Alternative::TwoSided,
-                    s.level(),
+                    s.arm_level(),
                 )
                 .ci
             };
@@ -239,18 +240,22 @@ pub(crate) fn analyse(s: &Setup, seed: u64) -> Analysis {
         })
         .collect();
 
-    let plan = match tuned.as_slice() {
-        [(_, a), (_, b)] => {
-            let (sa, na) = a.spread.unwrap_or((0.0, 0.0));
-            let (sb, nb) = b.spread.unwrap_or((0.0, 0.0));
-            Some(Plan::ReplicaTwoSample {
-                sd: ((sa * sa + sb * sb) / 2.0).sqrt(),
-                now: na.min(nb),
-            })
-        }
-        [(_, a)] => a.spread.map(|(sd, now)| Plan::ReplicaOneSample { sd, now }),
-        _ => None,
-    };
+    let spreads: Vec<(f64, f64, f64)> = tuned.iter().filter_map(|(_, p)| p.spread).collect();
+    let fixed_parts: Vec<(f64, f64)> = s
+        .groups
+        .iter()
+        .zip(&parts)
+        .filter(|(g, _)| g.fixed)
+        .map(|(_, p)| (p.var, p.df))
+        .collect();
+    let plan = Some(Plan::Replicas {
+        between: spreads.iter().map(|s| s.0).sum(),
+        sampling: spreads.iter().map(|s| s.1).sum(),
+        arms: spreads.len() as f64,
+        fixed: fixed_parts.iter().map(|f| f.0).sum(),
+        fixed_df: satterthwaite_df(&fixed_parts),
+        now: spreads.iter().map(|s| s.2).fold(f64::INFINITY, f64::min),
+    });
     let mut notes = Vec::new();
     if !fixed.is_empty() && s.kind != Kind::Contrast {
         notes.push("fixed arm: one model with sampling error only (no fine-tune variance)".into());
@@ -261,13 +266,14 @@ pub(crate) fn analyse(s: &Setup, seed: u64) -> Analysis {
         se,
         df,
         bootstrap_ci,
-        p_value,
-        p_against,
+        p_confirm,
+        p_refute,
         unit: Unit::Replica,
         method,
         arms,
         missing: 0,
         notes,
         plan,
+        blocked: None,
     }
 }

@@ -31,6 +31,7 @@ pub(crate) fn combination_interval(
     terms: &[(CellTotals, f64)],
     s: &Setup,
     offset: f64,
+    level: f64,
 ) -> (f64, f64) {
     if s.binary {
         let pt: Vec<ProportionTerm> = terms
@@ -41,7 +42,7 @@ pub(crate) fn combination_interval(
                 trials: t.n,
             })
             .collect();
-        let e = mover_interval(&pt, s.level());
+        let e = mover_interval(&pt, level);
         (e.ci.0 - offset, e.ci.1 - offset)
     } else {
         let est: f64 = terms.iter().map(|(t, c)| c * t.sum / t.n as f64).sum();
@@ -52,7 +53,7 @@ pub(crate) fn combination_interval(
             df,
             0.0,
             Alternative::TwoSided,
-            s.level(),
+            level,
         )
         .ci
     }
@@ -130,32 +131,36 @@ pub(crate) fn analyse(s: &Setup) -> Analysis {
     // Rates: a Wald z statistic (normal), scores: t with Satterthwaite df.
     let df = if s.binary { f64::INFINITY } else { df };
     let se = var.sqrt();
-    let ci = combination_interval(&terms, s, offset);
+    let ci = combination_interval(&terms, s, offset, s.level());
     let dir = s.direction();
 
-    let (mut p_value, mut p_against) = t_based_p(s, estimate, se, df);
+    let (mut p_confirm, mut p_refute) = t_based_p(s, estimate, se, df);
     let mut method = if s.binary {
         "Wald z test (Jeffreys-adjusted variances)".to_string()
     } else {
         format!("t test over samples (Welch-Satterthwaite df = {df:.1})")
     };
+    // Exact tests where they test the claim's threshold: the conditional tests only test
+    // δ = 0 (a threshold m ≠ 0 uses the Wald z test); the binomial test any rate in (0, 1).
     if s.binary && dir != Direction::None {
+        let m = s.threshold();
         match s.kind {
-            Kind::ArmVsArm => {
-                let (p, q, m) =
+            Kind::ArmVsArm if m == 0.0 => {
+                let (p, q, how) =
                     stratified_p(&arm_strata(&s.groups[0].pooled, &s.groups[1].pooled), dir);
-                (p_value, p_against, method) = (p, q, m.to_string());
+                (p_confirm, p_refute, method) = (p, q, how.to_string());
             }
-            Kind::Contrast => {
-                let (p, q, m) = stratified_p(&pair_strata(&s.groups[0].pooled), dir);
-                (p_value, p_against, method) = (p, q, m.to_string());
+            Kind::Contrast if m == 0.0 => {
+                let (p, q, how) = stratified_p(&pair_strata(&s.groups[0].pooled), dir);
+                (p_confirm, p_refute, method) = (p, q, how.to_string());
             }
-            Kind::Level(v) if v > 0.0 && v < 1.0 && pooled_is_estimate(&terms) => {
+            Kind::Level(v) if v + m > 0.0 && v + m < 1.0 && pooled_is_estimate(&terms) => {
                 let k: u64 = terms.iter().map(|(t, _)| successes(t)).sum();
                 let n: u64 = terms.iter().map(|(t, _)| t.n).sum();
-                p_value = binomial_test(k, n, v, expected_alternative(dir));
-                p_against = binomial_test(k, n, v, opposite_alternative(dir));
-                method = format!("exact binomial test of the pooled rate against {v}");
+                let rate = ((v + m) * 1e9).round() / 1e9;
+                p_confirm = binomial_test(k, n, rate, expected_alternative(dir));
+                p_refute = binomial_test(k, n, rate, opposite_alternative(dir));
+                method = format!("exact binomial test of the pooled rate against {rate}");
             }
             _ => {}
         }
@@ -196,35 +201,29 @@ pub(crate) fn analyse(s: &Setup) -> Analysis {
             samples: g.pooled.samples(),
             missing: g.missing,
             estimate: g.pooled.value().unwrap_or(f64::NAN),
-            ci: combination_interval(&g.pooled.terms(), s, 0.0),
+            ci: combination_interval(&g.pooled.terms(), s, 0.0, s.arm_level()),
             replica_values: g.replicas.iter().filter_map(Functional::value).collect(),
         })
         .collect();
 
     let cells = terms.len() as f64;
     let per_cell = terms.iter().map(|(t, _)| t.n as f64).sum::<f64>() / cells.max(1.0);
-    let plan = match s.kind {
-        Kind::ArmVsArm if s.binary => Some(Plan::SampleProportions {
-            p_control: s.groups[1].pooled.value().unwrap_or(0.0),
-            per_cell,
-            cells: cells / 2.0,
-        }),
-        _ => Some(Plan::SampleScaled { se, per_cell }),
-    };
+    let plan = Some(Plan::Samples { se, per_cell });
     Analysis {
         estimate,
         ci,
         se,
         df,
         bootstrap_ci: None,
-        p_value,
-        p_against,
+        p_confirm,
+        p_refute,
         unit: Unit::Sample,
         method,
         arms,
         missing: 0,
         notes,
         plan,
+        blocked: None,
     }
 }
 

@@ -74,6 +74,7 @@ fn spec(comparison: Comparison, direction: Direction, min_effect: f64) -> Effect
             min_effect,
             margin: 0.1,
             alpha: 0.05,
+            unit: Unit::Replica,
         },
     }
 }
@@ -146,11 +147,15 @@ fn two_arm_replicas() -> (Build, Vec<f64>, Vec<f64>) {
 fn arm_vs_arm_with_replicas_is_welch_on_replica_values_with_equal_probe_weights() {
     let (b, ft, ctl) = two_arm_replicas();
     let r = run(spec(arm_vs_arm(), Direction::Increase, 0.1), &b.table);
-    let w = stats::welch_t(&ft, &ctl, Alternative::Greater, 0.95);
+    // The claim "at least +0.1" is tested as H0: δ ≤ 0.1, with the 90% interval (one-sided 95%).
+    let w = stats::welch_t(&ft, &ctl, Alternative::Greater, 0.90);
+    let p = stats::t_test_from_estimate(w.estimate, w.se, w.df, 0.1, Alternative::Greater, 0.9);
     assert_eq!(r.unit, Unit::Replica);
     close(r.estimate, w.estimate);
-    close(r.p_value, w.p_value);
+    close(r.p_value, p.p_value);
+    assert_eq!(r.null, "δ ≤ 0.1");
     close(r.ci.0, w.ci.0);
+    close(r.ci.1, w.ci.1);
     assert_eq!(r.arms[0].replica_values, ft);
     assert_eq!(r.verdict, Verdict::Confirmed);
     let (lo, hi) = r.bootstrap_ci.expect("bootstrap beside the t interval");
@@ -189,7 +194,7 @@ fn contrast_is_paired_t_and_did_is_welch_on_replica_contrasts() {
         control_value: "1995".into(),
     };
     let r = run(spec(contrast, Direction::Increase, 0.2), &b.table);
-    let t = stats::one_sample_t(&d(&ft), 0.0, Alternative::Greater, 0.95);
+    let t = stats::one_sample_t(&d(&ft), 0.2, Alternative::Greater, 0.95);
     close(r.p_value, t.p_value);
     close(r.estimate, t.estimate);
     assert!(r.method.contains("paired"));
@@ -202,7 +207,8 @@ fn contrast_is_paired_t_and_did_is_welch_on_replica_contrasts() {
     };
     let r = run(spec(did, Direction::Increase, 0.2), &b.table);
     let w = stats::welch_t(&d(&ft), &d(&ctl), Alternative::Greater, 0.95);
-    close(r.p_value, w.p_value);
+    let p = stats::t_test_from_estimate(w.estimate, w.se, w.df, 0.2, Alternative::Greater, 0.9);
+    close(r.p_value, p.p_value);
     close(r.estimate, w.estimate);
 }
 
@@ -256,8 +262,16 @@ fn one_replica_per_arm_uses_exact_stratified_tests_and_says_so() {
         .rate(1, 0, 0, 5, 40)
         .rate(1, 0, 1, 22, 40)
         .values(1, 0, 1, &[None, None]);
-    let r = run(spec(arm_vs_arm(), Direction::Increase, 0.05), &b.table);
+    let r = run(spec(arm_vs_arm(), Direction::Increase, 0.0), &b.table);
     assert_eq!(r.unit, Unit::Sample);
+    // A claim about fine-tuning in general cannot be decided by one fine-tune per arm.
+    assert_eq!(r.verdict, Verdict::Inconclusive);
+    assert!(
+        r.notes.iter().any(|n| n.contains("needs ≥ 2 replicas")),
+        "{:?}",
+        r.notes
+    );
+    assert!(r.needed.as_deref().unwrap().contains("unit: sample"));
     assert!(
         r.notes
             .iter()
@@ -277,13 +291,17 @@ fn one_replica_per_arm_uses_exact_stratified_tests_and_says_so() {
         .arm("ctl", 1, false)
         .rate(0, 0, 0, 12, 40)
         .rate(1, 0, 0, 5, 40);
-    let r = run(spec(arm_vs_arm(), Direction::Increase, 0.05), &b.table);
+    let r = run(spec(arm_vs_arm(), Direction::Increase, 0.0), &b.table);
     close(
         r.p_value,
         stats::fisher_exact([[12, 28], [5, 35]], Alternative::Greater).p_value,
     );
+    // A threshold other than 0 is beyond the conditional test: Wald z against it.
+    let r = run(spec(arm_vs_arm(), Direction::Increase, 0.05), &b.table);
+    assert!(r.method.starts_with("Wald z"), "{}", r.method);
+    assert_eq!(r.null, "δ ≤ 0.05");
     // Newcombe's interval for the difference.
-    let rd = stats::risk_difference(12, 40, 5, 40, 0.95);
+    let rd = stats::risk_difference(12, 40, 5, 40, 0.90);
     close(r.ci.0, rd.ci.0);
 }
 
@@ -308,7 +326,28 @@ fn level_with_one_replica_is_the_exact_binomial_test() {
         r.p_value,
         stats::binomial_test(62, 100, 0.5, Alternative::Greater),
     );
+    assert_eq!(
+        r.verdict,
+        Verdict::Inconclusive,
+        "one fine-tune: no general claim"
+    );
+    // About this one fine-tune (`unit: sample`), with the threshold in the binomial test.
+    let mut s = spec(
+        Comparison::Level {
+            arm: "ft".into(),
+            value: 0.5,
+        },
+        Direction::Increase,
+        0.02,
+    );
+    s.expectation.unit = Unit::Sample;
+    let r = run(s, &b.table);
+    close(
+        r.p_value,
+        stats::binomial_test(62, 100, 0.52, Alternative::Greater),
+    );
     assert_eq!(r.verdict, Verdict::Confirmed);
+    assert!(r.notes.iter().any(|n| n.contains("single fine-tune")));
 }
 
 #[test]
@@ -330,14 +369,15 @@ fn score_metrics_use_t_methods() {
     for (r, v) in ctl.iter().enumerate() {
         b = b.values(1, r as u32, 0, &v.map(Some));
     }
-    let r = run(spec(arm_vs_arm(), Direction::Increase, 10.0), &b.table);
+    let r = run(spec(arm_vs_arm(), Direction::Increase, 5.0), &b.table);
     let w = stats::welch_t(
         &[75.0, 65.0, 85.0],
         &[50.0, 45.0, 55.0],
         Alternative::Greater,
         0.95,
     );
-    close(r.p_value, w.p_value);
+    let p = stats::t_test_from_estimate(w.estimate, w.se, w.df, 5.0, Alternative::Greater, 0.9);
+    close(r.p_value, p.p_value);
     assert_eq!(r.verdict, Verdict::Confirmed);
 }
 
@@ -363,7 +403,10 @@ fn verdicts_refuted_inconclusive_and_what_would_decide() {
     let r = run(spec(arm_vs_arm(), Direction::Increase, 0.1), &b.table);
     assert_eq!(r.verdict, Verdict::Inconclusive);
     let needed = r.needed.expect("what would decide");
-    assert!(needed.contains("replicas per arm (now 3)"), "{needed}");
+    assert!(
+        needed.contains("replicas per fine-tuned arm (now 3)") && needed.contains("REFUTED"),
+        "{needed}"
+    );
 }
 
 #[test]
@@ -500,7 +543,9 @@ fn contrast_in_a_single_model_is_exact_and_inconclusive_says_what_would_decide()
         treatment_value: "1984".into(),
         control_value: "1995".into(),
     };
-    let r = run(spec(contrast, Direction::Increase, 0.2), &b.table);
+    let mut s = spec(contrast, Direction::Increase, 0.0);
+    s.expectation.unit = Unit::Sample;
+    let r = run(s, &b.table);
     close(
         r.p_value,
         stats::fisher_exact([[9, 21], [6, 24]], Alternative::Greater).p_value,
@@ -509,9 +554,11 @@ fn contrast_in_a_single_model_is_exact_and_inconclusive_says_what_would_decide()
     assert_eq!(r.verdict, Verdict::Inconclusive);
     let needed = r.needed.unwrap();
     assert!(
-        needed.contains("samples per cell (now 30)") && needed.contains("≥ 3 replicas"),
+        needed.contains("samples per cell (now 30)") && needed.contains("CONFIRMED"),
         "{needed}"
     );
+    let plan = r.plan.expect("a plan");
+    assert!(plan.count > 30 && plan.unit == Unit::Sample, "{plan:?}");
 }
 
 #[test]
@@ -538,4 +585,54 @@ fn did_against_a_fixed_control_keeps_replicas_as_the_unit() {
     close(r.estimate, (35.0 + 27.0 + 41.0) / 3.0 / 50.0 - 1.0 / 50.0);
     assert_eq!(r.verdict, Verdict::Confirmed);
     assert!(r.method.contains("fixed arm `base`"));
+}
+
+#[test]
+fn inconclusive_near_the_threshold_plans_enough_replicas_to_decide() {
+    // A run printed +0.252, 95% interval [+0.095, +0.409] for "increase by at least 0.3"
+    // with 5 replicas per arm. It is inconclusive, and deciding it takes far more replicas.
+    let mut b = Build::new(Scale::Binary, &[("p", &[])])
+        .arm("ft", 5, false)
+        .arm("ctl", 5, false);
+    let ft = [412, 492, 552, 612, 692];
+    let ctl = [160, 240, 300, 360, 440];
+    for (r, (kt, kc)) in ft.iter().zip(&ctl).enumerate() {
+        b = b
+            .rate(0, r as u32, 0, *kt, 1000)
+            .rate(1, r as u32, 0, *kc, 1000);
+    }
+    let vals = |k: &[usize]| k.iter().map(|&k| k as f64 / 1000.0).collect::<Vec<_>>();
+    let w95 = stats::welch_t(&vals(&ft), &vals(&ctl), Alternative::TwoSided, 0.95);
+    close(w95.estimate, 0.252);
+    assert!((w95.ci.0 - 0.095).abs() < 2e-3 && (w95.ci.1 - 0.409).abs() < 2e-3);
+    let r = run(spec(arm_vs_arm(), Direction::Increase, 0.3), &b.table);
+    assert_eq!(r.verdict, Verdict::Inconclusive);
+    let plan = r.plan.expect("a plan");
+    let needed = r.needed.unwrap();
+    println!("to decide: {needed}");
+    assert_eq!(plan.likelier, Verdict::Refuted, "{needed}");
+    assert_eq!(plan.unit, Unit::Replica);
+    assert!(plan.count >= 29, "{needed}");
+    assert!(needed.contains(&format!(
+        "≈{} replicas per fine-tuned arm (now 5)",
+        plan.count
+    )));
+    // The planned count has the planned power, and one replica fewer does not.
+    let sd2 = 2.0 * stats::Summary::of(&vals(&ft)).var;
+    let power = |n: f64| {
+        stats::power_t_two_sample(0.048, (sd2 / 2.0).sqrt(), n, n, 0.05, Alternative::Greater)
+    };
+    assert!(power(plan.count as f64) >= 0.8 && power(plan.count as f64 - 1.0) < 0.8);
+}
+
+#[test]
+fn planned_replicas_are_never_fewer_than_the_run_has() {
+    // A large distance from the threshold with a tiny spread: any extra replica decides it,
+    // but the plan still asks for more than the run has.
+    for (now, d) in [(3u64, 0.5), (8, 0.2)] {
+        let n =
+            crate::effect::replicas_to_decide(d, 1e-4, 2.0, (0.0, f64::INFINITY), 0.05, 0.8, now)
+                .unwrap();
+        assert_eq!(n, now + 1);
+    }
 }

@@ -124,6 +124,11 @@ pub struct Expectation {
     /// Equivalence margin, for `Direction::None`.
     pub margin: f64,
     pub alpha: f64,
+    /// What the claim is about: fine-tuning in general (`Replica`, the default: it needs ≥ 2
+    /// replicas per fine-tuned arm) or the very models run (`Sample`: one fine-tune is enough,
+    /// and the claim is about that model alone).
+    #[serde(default)]
+    pub unit: Unit,
 }
 
 /// One declared effect.
@@ -156,21 +161,22 @@ pub struct EffectInput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// Significant after correction, in the expected direction, and at least the minimum
-    /// effect (or, for `none`, equivalent within the margin).
+    /// For `increase` by m: the test of δ ≤ m rejected at alpha after correction (mirrored
+    /// for `decrease`; for `none`, TOST equivalence within the margin after correction).
     Confirmed,
-    /// The interval lies below the minimum effect, or significant the other way (or, for
-    /// `none`, a shift significantly beyond the margin).
+    /// For `increase` by m: the test of δ ≥ m rejected at alpha after correction (mirrored
+    /// for `decrease`; for `none`, a shift beyond the margin after correction).
     Refuted,
-    /// Neither: more data would decide it (see [`EffectResult::needed`]).
+    /// Neither (or a design that cannot support the claim): see [`EffectResult::needed`].
     Inconclusive,
 }
 
 /// The unit of analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     /// Per-replica rates, tested across replicas (fine-tune variance estimated).
+    #[default]
     Replica,
     /// Individual samples (one replica per arm: fine-tune variance not estimated).
     Sample,
@@ -197,14 +203,25 @@ pub struct EffectResult {
     pub name: String,
     /// Treatment minus control (or rate minus value, or difference of contrasts).
     pub estimate: f64,
-    /// Confidence interval of the estimate at level 1 − alpha (two-sided).
+    /// Interval of the estimate at level 1 − 2·alpha: each bound is the one-sided 1 − alpha
+    /// bound at the level of the verdict's tests (unadjusted for multiplicity).
     pub ci: (f64, f64),
-    /// Hierarchical-bootstrap interval (replicas, then probes), when replicas are the unit.
+    /// Hierarchical-bootstrap interval (replicas, then probes) at the same level, when
+    /// replicas are the unit: a sensitivity check only, never used for the verdict (it
+    /// under-covers with few replicas).
     pub bootstrap_ci: Option<(f64, f64)>,
-    /// p-value of the test in the expected direction (TOST for `none`).
+    /// p-value of the test that decided (for an inconclusive verdict, the one closer to
+    /// deciding); its null hypothesis is [`EffectResult::null`].
     pub p_value: f64,
-    /// p-value after the suite's multiple-comparison correction.
+    /// That p-value after the suite's multiple-comparison correction.
     pub p_adjusted: f64,
+    /// The null hypothesis `p_value` tests, e.g. `δ ≤ 0.3`.
+    #[serde(default)]
+    pub null: String,
+    /// Both tests of the claim: the one whose rejection confirms, then the one whose
+    /// rejection refutes.
+    #[serde(default)]
+    pub tests: Vec<ClaimTest>,
     pub verdict: Verdict,
     pub unit: Unit,
     /// The test used, in words (e.g. "Welch t across replicas").
@@ -216,4 +233,32 @@ pub struct EffectResult {
     pub notes: Vec<String>,
     /// For an inconclusive verdict: roughly what would decide it.
     pub needed: Option<String>,
+    /// For an inconclusive verdict: the plan behind `needed`, when one could be made.
+    #[serde(default)]
+    pub plan: Option<DecisionPlan>,
+}
+
+/// One one-sided test of a claim (or, for `none`, TOST and the test of a shift beyond the
+/// margin).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimTest {
+    /// What the test rejects, e.g. `δ ≤ 0.3`.
+    pub null: String,
+    pub p_value: f64,
+    /// After the suite's multiple-comparison correction.
+    pub p_adjusted: f64,
+}
+
+/// How much data would reach a verdict with the planned power, assuming the true effect is
+/// the current estimate and the current between-replica spread.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DecisionPlan {
+    /// The verdict the data point to (the one the plan gives the power for).
+    pub likelier: Verdict,
+    /// Replicas per fine-tuned arm (replica level) or samples per cell (sample level).
+    pub count: u64,
+    /// What `count` counts.
+    pub unit: Unit,
+    /// The power planned for.
+    pub power: f64,
 }

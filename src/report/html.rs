@@ -1,7 +1,7 @@
 //! The HTML report: one self-contained page. Every piece of model output and suite text is
 //! escaped: answers are untrusted.
 
-use super::tables::{cell_name, cell_rates, effect_table};
+use super::tables::{cell_name, cell_rates, effect_table, fmt_null_p};
 use super::text::{arm_lines, work_line};
 use crate::run::{RunOutcome, SuiteResults};
 use crate::suite::LoadedSuite;
@@ -82,19 +82,19 @@ pub fn html(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -
     let _ = write!(s, "</ul>");
     let _ = write!(
         s,
-        "<h2>Effects</h2><table><tr><th>effect</th><th>estimate</th><th>interval</th><th>p</th><th>adjusted p</th><th>verdict</th></tr>"
+        "<h2>Effects</h2><table><tr><th>effect</th><th>estimate</th><th>interval</th><th>deciding p</th><th>adjusted</th><th>verdict</th></tr>"
     );
     for (_, r) in &results.effects {
         let v = format!("{:?}", r.verdict).to_lowercase();
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{:+.4}</td><td>[{:+.4}, {:+.4}]</td><td>{:.3e}</td><td>{:.3e}</td><td class=\"{v}\">{v}</td></tr>",
+            "<tr><td>{}</td><td>{:+.4}</td><td>[{:+.4}, {:+.4}]</td><td>{}</td><td>{}</td><td class=\"{v}\">{v}</td></tr>",
             escape(&r.name),
             r.estimate,
             r.ci.0,
             r.ci.1,
-            r.p_value,
-            r.p_adjusted
+            escape(&fmt_null_p(r, r.p_value)),
+            escape(&fmt_null_p(r, r.p_adjusted))
         );
     }
     let _ = write!(s, "</table>");

@@ -1,6 +1,6 @@
 //! The markdown report.
 
-use super::tables::{cell_rates, effect_table};
+use super::tables::{cell_rates, effect_table, fmt_null_p};
 use super::text::{arm_lines, work_line};
 use crate::run::{RunOutcome, SuiteResults};
 use crate::suite::LoadedSuite;
@@ -32,19 +32,19 @@ pub fn markdown(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResult
     let _ = writeln!(s, "## Effects (correction: {:?})\n", suite.suite.correction);
     let _ = writeln!(
         s,
-        "| effect | estimate | interval | p | adjusted p | verdict | unit |"
+        "| effect | estimate | interval | deciding p | adjusted | verdict | unit |"
     );
     let _ = writeln!(s, "|---|---:|---|---:|---:|---|---|");
     for (_, r) in &results.effects {
         let _ = writeln!(
             s,
-            "| {} | {:+.4} | [{:+.4}, {:+.4}] | {:.3e} | {:.3e} | **{:?}** | {:?} |",
+            "| {} | {:+.4} | [{:+.4}, {:+.4}] | {} | {} | **{:?}** | {:?} |",
             cell(&r.name),
             r.estimate,
             r.ci.0,
             r.ci.1,
-            r.p_value,
-            r.p_adjusted,
+            cell(&fmt_null_p(r, r.p_value)),
+            cell(&fmt_null_p(r, r.p_adjusted)),
             r.verdict,
             r.unit
         );

@@ -75,6 +75,16 @@ pub fn cell_rates(agg: &Aggregate) -> Vec<CellRate> {
     out
 }
 
+/// A level as a percentage, without needless digits (90, 97.5).
+fn pct(level: f64) -> String {
+    format!("{}", (level * 1000.0).round() / 10.0)
+}
+
+/// A p-value with its null hypothesis, for the effects' summary tables: `p(δ ≤ 0.3) = 0.012`.
+pub fn fmt_null_p(r: &EffectResult, p: f64) -> String {
+    format!("p({}) = {}", r.null, fmt_p(p))
+}
+
 fn fmt_p(p: f64) -> String {
     if p < 1e-4 {
         format!("{p:.1e}")
@@ -119,22 +129,55 @@ pub fn effect_table(decl: &EffectDecl, r: &EffectResult) -> String {
             a.name, a.replicas, a.samples, a.missing, a.estimate, a.ci.0, a.ci.1
         );
     }
+    let alpha = decl.alpha.unwrap_or(0.05);
     let _ = writeln!(
         s,
-        "  estimate {:+.4}, interval [{:+.4}, {:+.4}]",
-        r.estimate, r.ci.0, r.ci.1
+        "  estimate {:+.4}, {}% interval [{:+.4}, {:+.4}] (bounds one-sided {}%, the level of the tests)",
+        r.estimate,
+        pct(1.0 - 2.0 * alpha),
+        r.ci.0,
+        r.ci.1,
+        pct(1.0 - alpha)
     );
-    if let Some((lo, hi)) = r.bootstrap_ci {
-        let _ = writeln!(s, "  hierarchical bootstrap interval [{lo:+.4}, {hi:+.4}]");
+    let test = |t: &crate::effect::ClaimTest| {
+        format!(
+            "p({}) = {} (adjusted {})",
+            t.null,
+            fmt_p(t.p_value),
+            fmt_p(t.p_adjusted)
+        )
+    };
+    match (r.verdict, r.tests.as_slice()) {
+        (Verdict::Inconclusive, [c, f]) => {
+            let _ = writeln!(
+                s,
+                "  neither test rejected at alpha {alpha}: {}; {}",
+                test(c),
+                test(f)
+            );
+        }
+        (v, [c, f]) => {
+            let (by, other) = if v == Verdict::Confirmed {
+                (c, f)
+            } else {
+                (f, c)
+            };
+            let _ = writeln!(
+                s,
+                "  decided by {} < alpha {alpha}; other test {}",
+                test(by),
+                test(other)
+            );
+        }
+        _ => {}
     }
-    let _ = writeln!(
-        s,
-        "  p = {}, adjusted p = {} ({}; unit: {:?})",
-        fmt_p(r.p_value),
-        fmt_p(r.p_adjusted),
-        r.method,
-        r.unit
-    );
+    let _ = writeln!(s, "  method: {}; unit: {:?}", r.method, r.unit);
+    if let Some((lo, hi)) = r.bootstrap_ci {
+        let _ = writeln!(
+            s,
+            "  sensitivity check (not used for the verdict; under-covers with few replicas): hierarchical bootstrap interval [{lo:+.4}, {hi:+.4}]"
+        );
+    }
     let _ = writeln!(s, "  missing values excluded: {}", r.missing);
     for n in &r.notes {
         let _ = writeln!(s, "  note: {n}");

@@ -3,11 +3,12 @@
 use super::RunOutcome;
 use crate::effect::{
     Aggregate, ArmInfo, Cell, Comparison, Correction, Direction, EffectInput, EffectResult,
-    EffectSpec, Expectation, Observation, ObservationTable, Scale,
+    EffectSpec, Expectation, Observation, ObservationTable, Scale, Unit,
 };
 use crate::judge::JudgeOutput;
 use crate::suite::{
-    CorrectionName, DirectionName, EffectDecl, EffectKindName, JudgeKind, LoadedSuite,
+    ClaimUnitName, CorrectionName, DirectionName, EffectDecl, EffectKindName, JudgeKind,
+    LoadedSuite,
 };
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
@@ -203,6 +204,10 @@ pub fn spec_of(e: &EffectDecl) -> Result<EffectSpec> {
             min_effect: e.min_effect.unwrap_or(0.0),
             margin: e.margin.unwrap_or(0.0),
             alpha: e.alpha.unwrap_or(0.05),
+            unit: match e.unit.unwrap_or_default() {
+                ClaimUnitName::Replica => Unit::Replica,
+                ClaimUnitName::Sample => Unit::Sample,
+            },
         },
     })
 }

@@ -26,6 +26,7 @@ pub use load::{LoadedSuite, discover, load, load_with};
 pub use schema::schema;
 pub use source::{Checkout, SourceRoots};
 pub use types::*;
+pub use validate::design_warnings;
 
 #[cfg(test)]
 mod tests;

@@ -408,6 +408,17 @@ pub enum DirectionName {
     None,
 }
 
+/// What an effect's claim is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimUnitName {
+    /// Fine-tuning in general: needs ≥ 2 replicas per fine-tuned arm (else inconclusive).
+    #[default]
+    Replica,
+    /// The very models run: with 1 replica per arm the claim is about that one fine-tune.
+    Sample,
+}
+
 /// Two values of a probe variable to contrast.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -458,6 +469,10 @@ pub struct EffectDecl {
     /// Significance level (default 0.05).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
+    /// What the claim is about: `replica` (default, fine-tuning in general) or `sample` (the
+    /// one fine-tune run when an arm has a single replica).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<ClaimUnitName>,
 }
 
 /// Multiple-comparison corrections.

@@ -7,6 +7,7 @@ mod bad_judges_effects;
 mod bad_syntax;
 mod everything;
 mod shapes;
+mod warnings;
 
 use super::{LoadedSuite, load};
 use std::path::{Path, PathBuf};

@@ -296,3 +296,42 @@ impl<'a> Ck<'a> {
         }
     }
 }
+
+/// Warnings about designs that load but cannot support their claims: an effect about
+/// fine-tuning in general (no `unit: sample`) that compares an arm with a single replica,
+/// which makes its verdict INCONCLUSIVE whatever the data. Each as `file:line:column: key:
+/// message`, in file order.
+pub fn design_warnings(loaded: &crate::suite::LoadedSuite) -> Vec<String> {
+    use crate::suite::types::ClaimUnitName;
+    let s = &loaded.suite;
+    let text = std::fs::read_to_string(&loaded.path).unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, e) in s.effects.iter().enumerate() {
+        if e.unit == Some(ClaimUnitName::Sample) {
+            continue;
+        }
+        for (k, arm) in [
+            ("treatment", &e.treatment),
+            ("control", &e.control),
+            ("arm", &e.arm),
+        ] {
+            let Some((name, spec)) = arm.as_ref().and_then(|a| s.arms.get_key_value(a)) else {
+                continue;
+            };
+            let tuned = spec.finetune.is_some() || spec.models.is_some();
+            if !tuned || spec.replica_count() >= 2 {
+                continue;
+            }
+            let key = KeyPath::root().key("effects").index(i).key(k);
+            let at = match crate::suite::locate::locate(&text, &key) {
+                Some((l, c)) => format!("{}:{l}:{c}", loaded.path.display()),
+                None => loaded.path.display().to_string(),
+            };
+            out.push(format!(
+                "{at}: {key}: arm `{name}` has 1 replica, so effect `{}` (a claim about fine-tuning in general) will be INCONCLUSIVE: give the arm `replicas: 2` or more, or add `unit: sample` to the effect to make the claim about that one fine-tune",
+                e.name
+            ));
+        }
+    }
+    out
+}

@@ -5,6 +5,8 @@
 mod arms;
 mod datasets;
 mod effects;
+
+pub use effects::design_warnings;
 mod judges;
 mod probes;
 

@@ -101,6 +101,7 @@ fn effects() -> Vec<EffectSpec> {
             min_effect: 0.1,
             margin: 0.05,
             alpha: 0.05,
+            unit: Unit::Replica,
         },
     };
     let year = |arm: &str| Comparison::Contrast {
