@@ -177,6 +177,7 @@ mod tests {
                 min_effect: 0.0,
                 margin: 0.05,
                 alpha: 0.05,
+                unit: Default::default(),
             },
         }
     }

@@ -133,7 +133,7 @@ fn render(effect: &str, new: &str, old: &str, source: &str, c: &ModelComparison)
         "  {:<28} {:>9} {:>21}  replicas per arm",
         "model",
         "effect",
-        format!("{} interval", pct(1.0 - c.alpha))
+        format!("{} interval", pct(c.level))
     );
     for (model, e) in [(new, &c.new), (old, &c.old)] {
         let unit = match e.unit {
