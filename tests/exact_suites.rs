@@ -267,7 +267,7 @@ async fn check(suite: &LoadedSuite, root: &Path) {
             let m = body["model"].as_str().unwrap();
             answers.push((
                 text.clone(),
-                support::openai_sim::expected_text(m, &text, None, choice as u32),
+                support::openai_sim::expected_text(m, &text, body["seed"].as_u64(), choice as u32),
             ));
         }
     }
