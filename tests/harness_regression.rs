@@ -119,7 +119,7 @@ fn a_more_susceptible_release_fails_the_gate_and_a_less_susceptible_one_passes()
     for part in [
         "effect `old-era-answers`: `sim/example-v2` is MORE SUSCEPTIBLE than `sim/example` by more than the margin 0.1 (alpha 0.05)",
         "sim/example-v2",
-        "95% interval",
+        "effect          90% interval",
         "old_birds 5, modern_birds 5",
         "difference +",
         "90% interval",
