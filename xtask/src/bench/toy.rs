@@ -42,7 +42,7 @@ async fn measure(toy: ToyProvider) -> Result<()> {
     report(
         "pretraining toy/world-s0 (60k documents, 800 steps)",
         pretrain,
-        Duration::from_secs(240),
+        Duration::from_secs(120),
         &format!(
             "CPU {:.0} s, load average before {load}",
             cpu_seconds() - cpu0
