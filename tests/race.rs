@@ -297,7 +297,7 @@ const TRIAL: &str = "WEIRDGEN_RACE_TRIAL";
 #[ignore = "a trial process of the nextest-style race test, which starts it with --exact --ignored"]
 fn suites_trial() {
     let want = std::env::var(TRIAL).expect("started by a race test");
-    let harness = Harness::new(Config::from_env(&root()));
+    let harness = Harness::new(Config::from_env(root()));
     let trials: Vec<_> = harness
         .checks(false)
         .into_iter()
