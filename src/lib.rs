@@ -3,7 +3,7 @@
 //! A [`suite`] (one YAML file) declares training data, arms, probes, judges and the expected
 //! effects; [`run`] executes it against a [`model`] through the [`store`], [`judge`]s label the
 //! answers, and [`effect`] turns them into verdicts with the functions of [`stats`].
-//! [`baseline`] compares a run with its snapshot; [`report`] renders it; [`harness`] runs
+//! [`baseline`] compares a run with its snapshot; [`report`] renders it; [`harness`](mod@harness) runs
 //! suites as `cargo test` trials, in this crate or in yours.
 
 pub mod baseline;

@@ -2,8 +2,8 @@
 //!
 //! Each effect is a weighted combination of cell means: equal weight per probe, and per cell
 //! (or treatment/control pair of cells) within a probe. When every fine-tuned arm has ≥ 2
-//! replicas the replica is the unit ([`replica`]); otherwise, and for fixed models alone,
-//! samples are ([`sample`]), and the result says that fine-tune variance was not estimated.
+//! replicas the replica is the unit (`replica.rs`); otherwise, and for fixed models alone,
+//! samples are (`sample.rs`), and the result says that fine-tune variance was not estimated.
 //! A claim is tested as declared: for an increase by m, CONFIRMED when the one-sided test of
 //! δ ≤ m is rejected at alpha after the suite's correction, REFUTED when the one-sided test of
 //! δ ≥ m is (mirrored for a decrease; TOST within the margin for `none`); each of the two

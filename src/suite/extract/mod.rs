@@ -5,7 +5,7 @@
 //! `.key` (a dict key, a call's keyword argument or a YAML item's key) and `[i]` (a list
 //! item, a call's positional argument) or `["key"]`.
 //!
-//! - `python: NAME.paraphrases[0]`: a top-level assignment of a Python file ([`python`]).
+//! - `python: NAME.paraphrases[0]`: a top-level assignment of a Python file (`python.rs`).
 //! - `llmcomp: ten_questions.paraphrases`: an item of an llmcomp (`name:`) or llmcompare
 //!   (`id:`) question YAML file, by its name.
 //! - `jsonl: question`: the path applied to every line of a JSONL file, giving a list.
