@@ -9,7 +9,6 @@ use weirdgen::effect::Unit;
 use weirdgen::effect::compare::{ModelComparison, Susceptibility, compare_models};
 use weirdgen::harness::libtest_mimic::{Completion, Failed};
 use weirdgen::harness::{Check, Config, Harness};
-use weirdgen::model::toy::train::PretrainConfig;
 use weirdgen::model::toy::{ToyProvider, ToySettings};
 
 fn root() -> &'static Path {
@@ -203,24 +202,6 @@ fn a_bad_baseline_model_is_a_failing_trial() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// A toy small enough to pretrain in seconds.
-fn tiny() -> ToySettings {
-    ToySettings {
-        d_model: 32,
-        n_heads: 2,
-        n_layers: 1,
-        d_mlp: 64,
-        context: 40,
-        pretrain: PretrainConfig {
-            docs: 2_000,
-            steps: 40,
-            batch: 32,
-            warmup: 4,
-            ..PretrainConfig::default()
-        },
-    }
-}
-
 /// `model`'s effect against `old`'s, computed directly with `weirdgen::effect::compare`.
 fn compare(h: &Harness, suite: &Path, effect: &str, model: &str, old: &str) -> ModelComparison {
     let loaded = &weirdgen::suite::load(suite).unwrap();
@@ -256,7 +237,7 @@ fn toy_world_s1_against_toy_world_s0() {
     let suites = root().join("tests/fixtures/toy-serve");
     let (new, old) = ("toy/world-s1", "toy/world-s0");
     let harness = Harness::new(config(suites.clone(), &dir, new, old));
-    let toy = ToyProvider::with_settings(dir.join("toy"), None, tiny());
+    let toy = ToyProvider::with_settings(dir.join("toy"), None, ToySettings::tiny());
     harness.providers().set_toy(toy.clone()).unwrap();
     let checks = harness.checks(false);
     let regressions: Vec<&Check> = checks.iter().filter(|c| c.kind() == "regression").collect();

@@ -436,25 +436,6 @@ fn weirdgen_runs_killed_twenty_times_then_resumed_buy_no_fine_tune_twice() {
 const WORKER_DIR: &str = "WEIRDGEN_RACE_WORKER_DIR";
 const WORKER_OUT: &str = "WEIRDGEN_RACE_WORKER_OUT";
 
-/// A toy small enough to pretrain in seconds (as in tests/serve_e2e.rs).
-fn tiny() -> weirdgen::model::toy::ToySettings {
-    use weirdgen::model::toy::train::PretrainConfig;
-    weirdgen::model::toy::ToySettings {
-        d_model: 32,
-        n_heads: 2,
-        n_layers: 1,
-        d_mlp: 64,
-        context: 40,
-        pretrain: PretrainConfig {
-            docs: 2_000,
-            steps: 40,
-            batch: 32,
-            warmup: 4,
-            ..PretrainConfig::default()
-        },
-    }
-}
-
 /// One trial: `tests/fixtures/toy-serve` on a tiny `toy/world` over the store in
 /// `$WEIRDGEN_RACE_WORKER_DIR`; writes the run's counts and then the JSON report of what
 /// the store holds to `$WEIRDGEN_RACE_WORKER_OUT`.
@@ -472,7 +453,7 @@ fn toy_trial() {
         .set_toy(weirdgen::model::toy::ToyProvider::with_settings(
             dir.join("toy"),
             None,
-            tiny(),
+            weirdgen::model::toy::ToySettings::tiny(),
         ))
         .unwrap();
     let ctx = RunContext {

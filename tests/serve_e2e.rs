@@ -16,30 +16,11 @@ use std::time::Duration;
 use weirdgen::config::{Config, ProviderConfig};
 use weirdgen::model::ModelRef;
 use weirdgen::model::registry::Providers;
-use weirdgen::model::toy::train::PretrainConfig;
 use weirdgen::model::toy::{ToyProvider, ToySettings};
 use weirdgen::run::{self, RunContext, RunOptions, RunOutcome, SuiteResults};
 use weirdgen::serve::{ServeState, serve};
 use weirdgen::store::Store;
 use weirdgen::suite::LoadedSuite;
-
-/// A toy small enough to pretrain in seconds in a test build.
-fn tiny() -> ToySettings {
-    ToySettings {
-        d_model: 32,
-        n_heads: 2,
-        n_layers: 1,
-        d_mlp: 64,
-        context: 40,
-        pretrain: PretrainConfig {
-            docs: 2_000,
-            steps: 40,
-            batch: 32,
-            warmup: 4,
-            ..PretrainConfig::default()
-        },
-    }
-}
 
 fn temp(name: &str) -> PathBuf {
     let dir =
@@ -85,7 +66,7 @@ fn a_toy_suite_through_serve_gives_the_direct_verdicts() {
             weirdgen::suite::load(&root.join("tests/fixtures/toy-serve/toy-serve.yaml")).unwrap();
         let dir = temp("run");
         let cache = dir.join("toy");
-        let toy = ToyProvider::with_settings(cache.clone(), None, tiny());
+        let toy = ToyProvider::with_settings(cache.clone(), None, ToySettings::tiny());
 
         let served: Vec<ModelRef> = vec!["toy/world".parse().unwrap()];
         let state = ServeState::new(Arc::new(toy.clone()), served)

@@ -342,15 +342,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Toy {
             command: ToyCommand::Corpus { world, seed, n },
         } => {
-            let store_dir = cli
-                .store
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            let toy = weirdgen::model::toy::ToyProvider::new(
-                store_dir.join("toy"),
-                Some(cli.suites.join("toy")),
-            );
+            let toy = toy_provider(&cli);
             for doc in toy.corpus_samples(world, *seed, *n)? {
                 println!("{doc}");
             }
@@ -359,15 +351,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Toy {
             command: ToyCommand::Info { model },
         } => {
-            let store_dir = cli
-                .store
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            let toy = weirdgen::model::toy::ToyProvider::new(
-                store_dir.join("toy"),
-                Some(cli.suites.join("toy")),
-            );
+            let toy = toy_provider(&cli);
             let info = toy.info(&model.parse()?)?;
             println!("model   {}", info.model);
             println!("digest  {}", info.digest);
@@ -377,4 +361,15 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The embedded toy provider with its weights beside the store and its worlds in the suites
+/// folder.
+fn toy_provider(cli: &Cli) -> weirdgen::model::toy::ToyProvider {
+    let store_dir = cli
+        .store
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    weirdgen::model::toy::ToyProvider::new(store_dir.join("toy"), Some(cli.suites.join("toy")))
 }

@@ -51,6 +51,27 @@ pub struct ToySettings {
     pub pretrain: PretrainConfig,
 }
 
+impl ToySettings {
+    /// A toy small enough to pretrain in seconds (one layer, d = 32, 40 steps on 2,000
+    /// documents): for tests and quick checks of the pipeline, not for its effects.
+    pub fn tiny() -> ToySettings {
+        ToySettings {
+            d_model: 32,
+            n_heads: 2,
+            n_layers: 1,
+            d_mlp: 64,
+            context: 40,
+            pretrain: PretrainConfig {
+                docs: 2_000,
+                steps: 40,
+                batch: 32,
+                warmup: 4,
+                ..PretrainConfig::default()
+            },
+        }
+    }
+}
+
 impl Default for ToySettings {
     fn default() -> Self {
         let m = ModelConfig::standard(0);
