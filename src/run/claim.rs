@@ -94,13 +94,10 @@ pub(super) async fn claim<T>(
 /// Waits until this task takes the lease `key`: for work whose result is not a row of the
 /// store (an upload), which is only serialised.
 pub(super) async fn exclusive(store: &Arc<Store>, key: &str) -> Result<Lease> {
-    let holder = new_holder();
-    let mut wait = FIRST_WAIT;
-    while !store.try_lease(key, &holder, TTL)? {
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(MAX_WAIT);
+    match claim::<std::convert::Infallible>(store, key, || Ok(None)).await? {
+        Claimed::Mine(lease) => Ok(lease),
+        Claimed::Done(never) => match never {},
     }
-    Ok(Lease::keep(store, key.to_string(), holder))
 }
 
 /// Readies `model` for requests (see [`crate::model::registry::Providers::prepare`]): an

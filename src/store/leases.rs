@@ -21,10 +21,14 @@ fn now_ms() -> i64 {
 
 /// This machine's boot id (Linux), so that a holder's process id is only read on the machine
 /// and boot it belongs to.
-fn boot_id() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
+/// Read once per process: it is asked for every lease taken or looked at.
+fn boot_id() -> &'static str {
+    static BOOT_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BOOT_ID.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "unknown".into())
+    })
 }
 
 /// A new holder name, unique on this machine: `boot id/process id/counter`.
