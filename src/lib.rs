@@ -8,7 +8,6 @@
 
 pub mod baseline;
 pub mod chat;
-pub mod config;
 pub mod effect;
 pub mod harness;
 pub mod import;

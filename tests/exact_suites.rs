@@ -19,7 +19,7 @@ use std::sync::Arc;
 use support::fault_server::FaultServer;
 use support::loopback_config;
 use support::openai_sim::{ChatBehaviour, Sim, Step};
-use weirdgen::config::Config;
+use weirdgen::model::config::Config;
 use weirdgen::model::ModelRef;
 use weirdgen::model::registry::Providers;
 use weirdgen::run::{self, RunContext, RunOptions};

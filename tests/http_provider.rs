@@ -281,7 +281,7 @@ async fn concurrency_stays_within_the_limit() {
     let server = FaultServer::start(sim.handler()).await;
     server.set_latency(Duration::from_millis(50));
     let mut cfg = loopback_config(&server.base_url());
-    cfg.max_concurrency = 3;
+    cfg.max_concurrency = Some(3);
     let provider = OpenAiProvider::new("sim", &cfg).unwrap();
     provider.set_capabilities(
         "m",

@@ -11,7 +11,7 @@ use std::time::Duration;
 use support::fault_server::FaultServer;
 use support::loopback_config;
 use support::openai_sim::{ChatBehaviour, Sim, expected_text};
-use weirdgen::config::Config;
+use weirdgen::model::config::Config;
 use weirdgen::effect::Verdict;
 use weirdgen::model::ModelRef;
 use weirdgen::model::openai::OpenAiProvider;

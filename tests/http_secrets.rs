@@ -9,7 +9,7 @@ use std::time::Duration;
 use support::fault_server::{Fault, FaultServer, Reply, Request};
 use support::loopback_config;
 use weirdgen::chat::{Message, TrainingSet};
-use weirdgen::config::ProviderConfig;
+use weirdgen::model::config::ProviderConfig;
 use weirdgen::model::openai::{BatchRequest, Capabilities, OpenAiProvider};
 use weirdgen::model::{
     FinetuneRequest, Finetuner, Hyperparameters, ModelRef, SampleRequest, Sampler, SamplingParams,

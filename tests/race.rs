@@ -448,7 +448,7 @@ fn toy_trial() {
     let out = PathBuf::from(std::env::var_os(WORKER_OUT).expect("started by a race test"));
     let suite =
         weirdgen::suite::load(&root().join("tests/fixtures/toy-serve/toy-serve.yaml")).unwrap();
-    let providers = Providers::with_config(&dir, &dir, weirdgen::config::Config::default());
+    let providers = Providers::with_config(&dir, &dir, weirdgen::model::config::Config::default());
     providers
         .set_toy(weirdgen::model::toy::ToyProvider::with_settings(
             dir.join("toy"),

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use weirdgen::config::{Config, ProviderConfig};
+use weirdgen::model::config::{Config, ProviderConfig};
 use weirdgen::model::ModelRef;
 use weirdgen::model::registry::Providers;
 use weirdgen::model::toy::{ToyProvider, ToySettings};

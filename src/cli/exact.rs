@@ -5,7 +5,7 @@ use super::args::Cli;
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use weirdgen::config::Config;
+use weirdgen::model::config::Config;
 use weirdgen::run::Plan;
 use weirdgen::suite::{LoadedSuite, ResolvedDataset, SourceRoots};
 

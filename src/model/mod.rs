@@ -3,7 +3,11 @@
 
 pub mod batch;
 pub mod command;
+pub mod config;
+pub mod in_flight;
+pub mod kinds;
 pub mod openai;
+pub mod provider;
 pub(crate) mod redact;
 mod reference;
 pub mod registry;

@@ -1,25 +1,28 @@
 //! Which provider serves a model reference: `toy/...` (the embedded toy model), `sim/...`
-//! (the simulator, specs in the suite's folder), providers named in `weirdgen.toml`, and the
-//! built-in `openai/...`.
-//!
-//! Before a run uses a model it calls [`Providers::prepare`]: an OpenAI-compatible endpoint's
-//! abilities (n > 1, logprobs, seed, ...) are read from the store, or probed once and recorded
-//! there, so no later run probes them again.
+//! (the simulator, specs in the suite's folder), and the providers of `weirdgen.toml` (the
+//! built-in `openai` among them), each built by its [`kind`](super::kinds). A reference's
+//! provider is resolved once, as a [`Provider`]; everything else asks it.
 
 use super::batch::Batcher;
 use super::command::CommandFinetuner;
-use super::openai::{Capabilities, OpenAiProvider};
+use super::config::{Config, Price};
+use super::in_flight::InFlight;
+use super::kinds::{self, Setup};
+use super::provider::{CapabilityCache, Provider};
 use super::sim::SimProvider;
 use super::toy::ToyProvider;
 use super::{Finetuner, ModelRef, Sampler};
 use crate::chat::Message;
-use crate::config::{Config, Price};
-use crate::store::Store;
 use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+pub use super::provider::Readiness;
+
+/// Requests in flight at once until a run sets its own figure (a run's default).
+const DEFAULT_IN_FLIGHT: usize = 64;
 
 /// The providers of one project, created on first use and shared.
 #[derive(Clone)]
@@ -35,28 +38,14 @@ struct Shared {
     /// Where `toy/<world>` specs are looked up.
     worlds_dir: PathBuf,
     config: Result<Config, String>,
-    toy: OnceLock<Arc<ToyProvider>>,
-    http: Mutex<HashMap<String, Arc<OpenAiProvider>>>,
+    in_flight: Arc<InFlight>,
+    toy: OnceLock<ToyProvider>,
+    /// Configured providers by name.
+    configured: Mutex<HashMap<String, Arc<dyn Provider>>>,
     commands: Mutex<HashMap<String, Arc<CommandFinetuner>>>,
     sims: Mutex<HashMap<PathBuf, Arc<SimProvider>>>,
     /// Models already prepared (see [`Providers::prepare`]), by reference.
     prepared: Mutex<HashMap<String, Readiness>>,
-}
-
-/// What a run needs to know of a model before it uses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Readiness {
-    /// Whether completions carry top log-probabilities when asked (a rating judge reads its
-    /// expected value from them; without them its rating is parsed from the reply text).
-    pub logprobs: bool,
-}
-
-impl Readiness {
-    fn of(caps: &Capabilities) -> Readiness {
-        Readiness {
-            logprobs: caps.logprobs && caps.top_logprobs > 0,
-        }
-    }
 }
 
 impl Providers {
@@ -79,8 +68,9 @@ impl Providers {
                 store_dir: store_dir.to_path_buf(),
                 worlds_dir: suites_dir.join("toy"),
                 config,
+                in_flight: Arc::new(InFlight::new(DEFAULT_IN_FLIGHT)),
                 toy: OnceLock::new(),
-                http: Mutex::new(HashMap::new()),
+                configured: Mutex::new(HashMap::new()),
                 commands: Mutex::new(HashMap::new()),
                 sims: Mutex::new(HashMap::new()),
                 prepared: Mutex::new(HashMap::new()),
@@ -94,7 +84,7 @@ impl Providers {
     pub fn set_toy(&self, toy: ToyProvider) -> Result<()> {
         self.shared
             .toy
-            .set(Arc::new(toy))
+            .set(toy)
             .map_err(|_| anyhow::anyhow!("the toy provider is already in use"))
     }
 
@@ -106,6 +96,22 @@ impl Providers {
         }
     }
 
+    /// Sets the figure of requests in flight at once over all providers (a run's
+    /// `--concurrency`), for requests from now on.
+    pub fn set_in_flight(&self, n: usize) {
+        self.shared.in_flight.set(n);
+    }
+
+    /// Requests in flight at once to `model`'s provider: the figure set by
+    /// [`Providers::set_in_flight`], lowered by the provider's own cap if it has one.
+    pub fn in_flight(&self, model: &ModelRef) -> Result<usize> {
+        let run = self.shared.in_flight.get();
+        Ok(match self.provider(model)?.max_in_flight() {
+            Some(cap) => run.min(cap),
+            None => run,
+        })
+    }
+
     fn config(&self) -> Result<&Config> {
         self.shared
             .config
@@ -113,14 +119,14 @@ impl Providers {
             .map_err(|e| anyhow::anyhow!("{e}"))
     }
 
-    fn toy(&self) -> Arc<ToyProvider> {
+    fn toy(&self) -> ToyProvider {
         self.shared
             .toy
             .get_or_init(|| {
-                Arc::new(ToyProvider::new(
+                ToyProvider::new(
                     self.shared.store_dir.join("toy"),
                     Some(self.shared.worlds_dir.clone()),
-                ))
+                )
             })
             .clone()
     }
@@ -137,26 +143,46 @@ impl Providers {
             .clone())
     }
 
-    fn http(&self, name: &str) -> Result<Arc<OpenAiProvider>> {
-        let mut http = self.shared.http.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(p) = http.get(name) {
+    /// The provider serving `model`, resolved once per provider name.
+    pub fn provider(&self, model: &ModelRef) -> Result<Arc<dyn Provider>> {
+        match model.provider.as_str() {
+            "toy" => Ok(Arc::new(self.toy())),
+            "sim" => Ok(match self.sim() {
+                Ok(sim) => Arc::new(sim),
+                Err(e) => Arc::new(super::sim::OutsideSuite(format!("{e:#}"))),
+            }),
+            name => self.configured(name),
+        }
+    }
+
+    fn configured(&self, name: &str) -> Result<Arc<dyn Provider>> {
+        let mut configured = self
+            .shared
+            .configured
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = configured.get(name) {
             return Ok(p.clone());
         }
-        let config = self.config()?;
-        let p = match config.provider(name) {
-            Some(cfg) if cfg.base_url.is_some() => OpenAiProvider::new(name, cfg)?,
-            Some(_) => bail!(
-                "provider `{name}` has no `base_url`: it can fine-tune (command) but not answer"
-            ),
-            None if name == "openai" => OpenAiProvider::builtin_openai()?,
-            None => bail!("{}", self.unknown(name)),
+        let Some(config) = self.config()?.provider(name) else {
+            bail!("{}", self.unknown(name));
         };
-        let p = Arc::new(p);
-        http.insert(name.to_string(), p.clone());
+        let kind = kinds::find(&config.kind)
+            .with_context(|| kinds::check(name, config).unwrap_or_default())?;
+        let p = (kind.build)(&Setup {
+            name,
+            config,
+            in_flight: self.shared.in_flight.clone(),
+        })?;
+        configured.insert(name.to_string(), p.clone());
         Ok(p)
     }
 
+    /// The `command` finetuner of provider `name`, if its table declares one.
     fn command(&self, name: &str) -> Result<Option<Arc<CommandFinetuner>>> {
+        if matches!(name, "toy" | "sim") {
+            return Ok(None);
+        }
         let Some(template) = self
             .config()?
             .provider(name)
@@ -198,72 +224,43 @@ impl Providers {
 
     /// The sampler serving `model`.
     pub fn sampler(&self, model: &ModelRef) -> Result<Arc<dyn Sampler>> {
-        Ok(match model.provider.as_str() {
-            "toy" => self.toy(),
-            "sim" => self.sim()?,
-            name => self.http(name)?,
-        })
+        self.provider(model)?.sampler()
     }
 
     /// The finetuner of `base`'s provider: a `command` if the provider declares one, else its API.
     pub fn finetuner(&self, base: &ModelRef) -> Result<Arc<dyn Finetuner>> {
-        Ok(match base.provider.as_str() {
-            "toy" => self.toy(),
-            "sim" => self.sim()?,
-            name => match self.command(name)? {
-                Some(c) => c,
-                None => self.http(name)?,
-            },
-        })
+        match self.command(&base.provider)? {
+            Some(c) => Ok(c),
+            None => self.provider(base)?.finetuner(),
+        }
     }
 
     /// The batch interface of `model`'s provider (the OpenAI Batch API of an HTTP provider);
     /// an error for providers without one.
     pub fn batcher(&self, model: &ModelRef) -> Result<Arc<dyn Batcher>> {
-        match model.provider.as_str() {
-            p @ ("toy" | "sim") => bail!(
-                "`{model}`: the `{p}` provider has no batch API; run without --batch (its samples cost nothing)"
+        match self.provider(model)?.batcher() {
+            Some(b) => Ok(b),
+            None => bail!(
+                "`{model}`: the `{}` provider has no batch API; run without --batch",
+                model.provider
             ),
-            name => Ok(self.http(name)?),
         }
     }
 
-    /// Readies `model` for sampling: an HTTP provider gets the abilities recorded in `store`
-    /// for this endpoint and model, or probes them once (three short requests, asking
-    /// `question` if given: a conversation the model is about to be asked) and records them.
-    /// Embedded providers need nothing. Remembered for the life of the providers.
+    /// Readies `model` for sampling (an HTTP provider reads the abilities recorded in `cache`
+    /// for this endpoint and model, or probes them once, asking `question` if given, and
+    /// records them). Remembered for the life of the providers.
     pub async fn prepare(
         &self,
         model: &ModelRef,
-        store: &Store,
+        cache: &dyn CapabilityCache,
         question: Option<&[Message]>,
     ) -> Result<Readiness> {
         let key = model.to_string();
         if let Some(r) = self.known(&key) {
             return Ok(r);
         }
-        let ready = match model.provider.as_str() {
-            "toy" | "sim" => Readiness { logprobs: true },
-            name => {
-                let p = self.http(name)?;
-                let caps = match stored_capabilities(&p, model, store)? {
-                    Some(caps) => {
-                        p.set_capabilities(&model.model, caps.clone());
-                        caps
-                    }
-                    None => {
-                        let caps = p
-                            .capabilities_asking(&model.model, question)
-                            .await
-                            .with_context(|| format!("probing what {model} supports"))?;
-                        store
-                            .put_capabilities(&p.capabilities_key(&model.model), &caps.to_json())?;
-                        caps
-                    }
-                };
-                Readiness::of(&caps)
-            }
-        };
+        let ready = self.provider(model)?.prepare(model, cache, question).await?;
         self.shared
             .prepared
             .lock()
@@ -272,19 +269,17 @@ impl Providers {
         Ok(ready)
     }
 
-    /// What is known of `model` without asking its server: from this run or the store;
+    /// What is known of `model` without asking its server: from this run or `cache`;
     /// `None` for an HTTP model never probed.
-    pub fn recorded(&self, model: &ModelRef, store: &Store) -> Result<Option<Readiness>> {
+    pub fn recorded(
+        &self,
+        model: &ModelRef,
+        cache: &dyn CapabilityCache,
+    ) -> Result<Option<Readiness>> {
         if let Some(r) = self.known(&model.to_string()) {
             return Ok(Some(r));
         }
-        match model.provider.as_str() {
-            "toy" | "sim" => Ok(Some(Readiness { logprobs: true })),
-            name => {
-                let p = self.http(name)?;
-                Ok(stored_capabilities(&p, model, store)?.map(|c| Readiness::of(&c)))
-            }
-        }
+        self.provider(model)?.recorded(model, cache)
     }
 
     fn known(&self, key: &str) -> Option<Readiness> {
@@ -298,93 +293,45 @@ impl Providers {
 
     /// Why `model` cannot be used here (e.g. a missing API key), if it cannot.
     pub fn unavailable(&self, model: &ModelRef) -> Option<String> {
-        match model.provider.as_str() {
-            "toy" => None,
-            "sim" => self.sim().err().map(|e| format!("{e:#}")),
-            name => match self.http(name) {
-                Ok(p) => p.availability().err(),
-                Err(e) => Some(format!("{e:#}")),
-            },
+        match self.provider(model) {
+            Ok(p) => p.unavailable(),
+            Err(e) => Some(format!("{e:#}")),
         }
     }
 
     /// Why `model` cannot answer `messages` meaningfully, where the provider can tell without
     /// a request (a toy model knows only its world's words and reads others as `<unk>`: a
     /// chat suite is not for it).
-    pub fn cannot_ask(
-        &self,
-        model: &ModelRef,
-        messages: &[crate::chat::Message],
-    ) -> Option<String> {
-        match model.provider.as_str() {
-            "toy" => {
-                self.toy().check_prompt(model, messages).err().map(|e| {
-                    format!("a chat suite: a toy model knows only its world's words ({e:#})")
-                })
-            }
-            _ => None,
-        }
+    pub fn cannot_ask(&self, model: &ModelRef, messages: &[Message]) -> Option<String> {
+        self.provider(model).ok()?.cannot_ask(model, messages)
     }
 
     /// The price table's entry for `model` (`finetuned`: the price of a fine-tune of it).
     pub fn price(&self, model: &ModelRef, finetuned: bool) -> Option<Price> {
-        match model.provider.as_str() {
-            "toy" | "sim" => Some(Price {
-                input: 0.0,
-                output: 0.0,
-                training: Some(0.0),
-            }),
-            _ => {
-                let m = if finetuned {
-                    ModelRef::new(&model.provider, format!("ft:{}", model.model))
-                } else {
-                    model.clone()
-                };
-                self.config().ok()?.price(&m)
-            }
-        }
+        let name = if finetuned {
+            format!("ft:{}", model.model)
+        } else {
+            model.model.clone()
+        };
+        self.provider(model).ok()?.price(&name)
     }
 
     /// How long to wait before polling a fine-tune of `base` (or a batch of a model of its
-    /// provider) again: the provider's `poll_seconds` if configured, else a backoff.
+    /// provider) again.
     pub fn poll_delay(&self, base: &ModelRef, attempt: u32) -> Duration {
-        match base.provider.as_str() {
-            "toy" | "sim" => Duration::from_millis(50),
-            name => {
-                let fixed = self
-                    .config()
-                    .ok()
-                    .and_then(|c| c.provider(name))
-                    .and_then(|p| p.poll_seconds);
-                match fixed {
-                    Some(s) => Duration::from_secs_f64(s),
-                    None => super::openai::poll_delay(attempt),
-                }
-            }
+        match self.provider(base) {
+            Ok(p) => p.poll_delay(attempt),
+            Err(_) => super::openai::poll_delay(attempt),
         }
     }
 
     /// How many fine-tunes of `base` run at once: one for the embedded model (it uses every
     /// core), several for remote providers (they queue jobs themselves).
     pub fn finetune_concurrency(&self, base: &ModelRef) -> usize {
-        match base.provider.as_str() {
-            "toy" => 1,
-            _ => 8,
-        }
+        self.provider(base)
+            .map(|p| p.finetunes_at_once())
+            .unwrap_or(1)
     }
-}
-
-/// The abilities recorded in `store` for `model` at `p`'s endpoint, if any (an unreadable
-/// record counts as none: it is probed again and replaced).
-fn stored_capabilities(
-    p: &OpenAiProvider,
-    model: &ModelRef,
-    store: &Store,
-) -> Result<Option<Capabilities>> {
-    let key = p.capabilities_key(&model.model);
-    Ok(store
-        .capabilities(&key)?
-        .and_then(|v| Capabilities::from_json(&v).ok()))
 }
 
 #[cfg(test)]
@@ -415,7 +362,7 @@ mod tests {
 
     #[test]
     fn poll_delay_follows_the_configured_interval() {
-        let mut cfg = crate::config::ProviderConfig::new("http://127.0.0.1:9/v1");
+        let mut cfg = crate::model::config::ProviderConfig::new("http://127.0.0.1:9/v1");
         cfg.poll_seconds = Some(0.25);
         let dir = std::env::temp_dir().join("weirdgen-registry-unused");
         let p = Providers::with_config(&dir, &dir, Config::default().with_provider("local", cfg));

@@ -485,3 +485,14 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
 
 #[cfg(test)]
 mod tests;
+
+/// The store keeps what providers learn of their endpoints (see [`Store::capabilities`]).
+impl crate::model::provider::CapabilityCache for Store {
+    fn capabilities(&self, key: &str) -> Result<Option<serde_json::Value>> {
+        Store::capabilities(self, key)
+    }
+
+    fn put_capabilities(&self, key: &str, value: &serde_json::Value) -> Result<()> {
+        Store::put_capabilities(self, key, value)
+    }
+}

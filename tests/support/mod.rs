@@ -5,13 +5,13 @@
 pub mod fault_server;
 pub mod openai_sim;
 
-use weirdgen::config::{ProviderConfig, RetryPolicy};
+use weirdgen::model::config::{ProviderConfig, RetryPolicy};
 
 /// A provider config for a loopback server: short timeout, fast retries.
 pub fn loopback_config(base_url: &str) -> ProviderConfig {
     let mut cfg = ProviderConfig::new(base_url);
     cfg.timeout_seconds = 0.5;
-    cfg.max_concurrency = 8;
+    cfg.max_concurrency = Some(8);
     cfg.retry = RetryPolicy {
         max_retries: 10,
         initial_ms: 10,

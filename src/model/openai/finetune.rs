@@ -3,7 +3,7 @@
 use super::http::{Body, Call, Http};
 use super::once::{KEY_METADATA, Listed, create_once, find_keyed, is_missing_endpoint};
 use super::wire::{FileObject, Job, JobEvent, List, error_text};
-use crate::config::RetryPolicy;
+use crate::model::config::RetryPolicy;
 use crate::model::{FinetuneRequest, JobState, JobStatus, ModelRef};
 use anyhow::{Result, bail};
 use reqwest::Method;

@@ -3,14 +3,15 @@
 
 use super::limits::TokenBucket;
 use super::retry::{backoff, exhausted_delay, server_delay};
-use crate::config::{ProviderConfig, RetryPolicy};
+use crate::model::config::{ProviderConfig, RetryPolicy};
+use crate::model::in_flight::InFlight;
 use crate::model::redact::{conceal, redact_url, scrub};
 use anyhow::{Context, Result, anyhow, bail};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -157,7 +158,10 @@ pub(crate) struct Http {
     secrets: Vec<String>,
     timeout: Duration,
     retry: RetryPolicy,
-    permits: Semaphore,
+    /// The provider's own cap on requests in flight (`max_concurrency`), if set.
+    permits: Option<Semaphore>,
+    /// The run's figure of requests in flight, if the provider serves a run.
+    in_flight: Option<Arc<InFlight>>,
     requests: Option<TokenBucket>,
     tokens: Option<TokenBucket>,
     paused_until: Mutex<Option<Instant>>,
@@ -175,8 +179,14 @@ impl fmt::Debug for Http {
 }
 
 impl Http {
-    /// A client for `base_url` with the limits of `cfg`; `key` is sent with every request.
-    pub(crate) fn new(base_url: &str, cfg: &ProviderConfig, key: Option<String>) -> Result<Http> {
+    /// A client for `base_url` with the limits of `cfg` and of `in_flight`; `key` is sent with
+    /// every request.
+    pub(crate) fn new(
+        base_url: &str,
+        cfg: &ProviderConfig,
+        key: Option<String>,
+        in_flight: Option<Arc<InFlight>>,
+    ) -> Result<Http> {
         let parsed = Url::parse(base_url.trim()).map_err(|e| {
             anyhow!(
                 "the base URL {} is not a URL: {e}",
@@ -238,7 +248,8 @@ impl Http {
             secrets,
             timeout,
             retry: cfg.retry,
-            permits: Semaphore::new(cfg.max_concurrency.max(1)),
+            permits: cfg.max_concurrency.map(|n| Semaphore::new(n.max(1))),
+            in_flight,
             requests: cfg
                 .requests_per_minute
                 .map(|r| TokenBucket::per_minute(f64::from(r))),
@@ -313,7 +324,14 @@ impl Http {
         loop {
             self.wait_while_paused().await;
             let outcome = {
-                let _permit = self.permits.acquire().await.expect("never closed");
+                let _own = match &self.permits {
+                    Some(p) => Some(p.acquire().await.expect("never closed")),
+                    None => None,
+                };
+                let _run = match &self.in_flight {
+                    Some(l) => Some(l.acquire().await),
+                    None => None,
+                };
                 if let Some(b) = &self.requests {
                     b.acquire(1.0).await;
                 }
@@ -616,6 +634,7 @@ mod tests {
             cfg.base_url.as_deref().unwrap(),
             &cfg,
             Some("k3y-secret".into()),
+            None,
         )
         .unwrap();
         let call = Call::get("fine_tuning/jobs").query("limit", "5");
@@ -638,7 +657,7 @@ mod tests {
     fn a_key_straddling_the_excerpt_cut_is_masked_whole() {
         let cfg = ProviderConfig::new("http://h:1/v1");
         let key = "k3y0123456789abcdefghij0123456789";
-        let http = Http::new("http://h:1/v1", &cfg, Some(key.into())).unwrap();
+        let http = Http::new("http://h:1/v1", &cfg, Some(key.into()), None).unwrap();
         let body = format!("{}{key} trailing text", "x".repeat(290));
         let Some(Failure::Fatal(e)) = http.classify(
             "GET x",

@@ -12,6 +12,7 @@ mod batch;
 mod chat;
 mod finetune;
 mod http;
+pub(crate) mod kind;
 mod limits;
 pub mod once;
 mod retry;
@@ -22,7 +23,8 @@ pub use chat::{Capabilities, MAX_N, MaxTokensField, NSupport, SeedSupport, deriv
 pub use http::{Ambiguous, ApiError};
 pub use retry::poll_delay;
 
-use crate::config::{ProviderConfig, RetryPolicy};
+use crate::model::config::{ProviderConfig, RetryPolicy};
+use crate::model::in_flight::InFlight;
 use crate::model::{Completion, FinetuneRequest, Finetuner, JobStatus, SampleRequest, Sampler};
 use anyhow::{Context, Result, anyhow, bail};
 use async_trait::async_trait;
@@ -73,8 +75,18 @@ impl fmt::Debug for OpenAiProvider {
 }
 
 impl OpenAiProvider {
-    /// The provider `name` as configured; its key is read now from `cfg.api_key_env`.
+    /// The provider `name` as configured; its key is read now from `cfg.api_key_env`. Its
+    /// requests in flight are capped by `cfg.max_concurrency` only.
     pub fn new(name: &str, cfg: &ProviderConfig) -> Result<Self> {
+        Self::build(name, cfg, None)
+    }
+
+    /// Like [`OpenAiProvider::new`], every request also holding a permit of `in_flight`.
+    pub(crate) fn build(
+        name: &str,
+        cfg: &ProviderConfig,
+        in_flight: Option<Arc<InFlight>>,
+    ) -> Result<Self> {
         let base = cfg
             .base_url
             .as_deref()
@@ -86,7 +98,7 @@ impl OpenAiProvider {
             },
             None => (None, None),
         };
-        let http = http::Http::new(base, cfg, key).with_context(|| format!("provider `{name}`"))?;
+        let http = http::Http::new(base, cfg, key, in_flight).with_context(|| format!("provider `{name}`"))?;
         Ok(OpenAiProvider {
             inner: Arc::new(Inner {
                 name: name.to_string(),

@@ -13,7 +13,7 @@
 use super::http::{Ambiguous, ApiError, Call, Http};
 use super::retry::backoff;
 use super::wire::List;
-use crate::config::RetryPolicy;
+use crate::model::config::RetryPolicy;
 use anyhow::Result;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};

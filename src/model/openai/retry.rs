@@ -1,7 +1,7 @@
 //! Delays: exponential backoff with jitter, the server's `Retry-After` and
 //! `x-ratelimit-reset-*` headers, and the fine-tune polling schedule.
 
-use crate::config::RetryPolicy;
+use crate::model::config::RetryPolicy;
 use crate::rng::Rng;
 use reqwest::header::HeaderMap;
 use std::sync::{LazyLock, Mutex};

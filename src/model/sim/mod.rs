@@ -395,3 +395,47 @@ impl Finetuner for SimProvider {
         })
     }
 }
+
+/// The simulator as a [`crate::model::provider::Provider`]: free and prepared.
+impl crate::model::provider::Provider for Arc<SimProvider> {
+    fn sampler(&self) -> Result<Arc<dyn Sampler>> {
+        Ok(self.clone())
+    }
+
+    fn finetuner(&self) -> Result<Arc<dyn Finetuner>> {
+        Ok(self.clone())
+    }
+
+    fn price(&self, _model: &str) -> Option<crate::model::config::Price> {
+        Some(crate::model::config::Price::FREE)
+    }
+
+    fn poll_delay(&self, _attempt: u32) -> std::time::Duration {
+        std::time::Duration::from_millis(50)
+    }
+}
+
+/// The simulator where no suite names its folder: every use fails with the reason.
+pub struct OutsideSuite(pub String);
+
+impl crate::model::provider::Provider for OutsideSuite {
+    fn sampler(&self) -> Result<Arc<dyn Sampler>> {
+        bail!("{}", self.0)
+    }
+
+    fn finetuner(&self) -> Result<Arc<dyn Finetuner>> {
+        bail!("{}", self.0)
+    }
+
+    fn unavailable(&self) -> Option<String> {
+        Some(self.0.clone())
+    }
+
+    fn price(&self, _model: &str) -> Option<crate::model::config::Price> {
+        Some(crate::model::config::Price::FREE)
+    }
+
+    fn poll_delay(&self, _attempt: u32) -> std::time::Duration {
+        std::time::Duration::from_millis(50)
+    }
+}

@@ -59,3 +59,39 @@ pub unsafe fn configure_threads() {
 mod train_tests;
 #[cfg(test)]
 mod world_tests;
+
+/// The embedded toy models as a [`crate::model::provider::Provider`]: free, prepared, one
+/// fine-tune at a time (each uses every core).
+impl crate::model::provider::Provider for ToyProvider {
+    fn sampler(&self) -> anyhow::Result<std::sync::Arc<dyn crate::model::Sampler>> {
+        Ok(std::sync::Arc::new(self.clone()))
+    }
+
+    fn finetuner(&self) -> anyhow::Result<std::sync::Arc<dyn crate::model::Finetuner>> {
+        Ok(std::sync::Arc::new(self.clone()))
+    }
+
+    /// A chat suite is not for a toy model: it knows only its world's words and reads
+    /// others as `<unk>`.
+    fn cannot_ask(
+        &self,
+        model: &crate::model::ModelRef,
+        messages: &[crate::chat::Message],
+    ) -> Option<String> {
+        self.check_prompt(model, messages)
+            .err()
+            .map(|e| format!("a chat suite: a toy model knows only its world's words ({e:#})"))
+    }
+
+    fn price(&self, _model: &str) -> Option<crate::model::config::Price> {
+        Some(crate::model::config::Price::FREE)
+    }
+
+    fn poll_delay(&self, _attempt: u32) -> std::time::Duration {
+        std::time::Duration::from_millis(50)
+    }
+
+    fn finetunes_at_once(&self) -> usize {
+        1
+    }
+}

@@ -8,7 +8,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use weirdgen::chat::Message;
-use weirdgen::config::ProviderConfig;
+use weirdgen::model::config::ProviderConfig;
 use weirdgen::model::openai::{Capabilities, OpenAiProvider};
 use weirdgen::model::{ModelRef, SampleRequest, Sampler, SamplingParams};
 
@@ -75,7 +75,7 @@ async fn bench() -> Result<()> {
     let mut failures = Vec::new();
     for (concurrency, count, share) in RUNS {
         let mut cfg = ProviderConfig::new(format!("http://{addr}/v1"));
-        cfg.max_concurrency = concurrency;
+        cfg.max_concurrency = Some(concurrency);
         cfg.timeout_seconds = 30.0;
         let provider = OpenAiProvider::new("bench", &cfg)?;
         provider.set_capabilities("m", Capabilities::full());

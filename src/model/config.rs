@@ -1,10 +1,12 @@
-//! `weirdgen.toml`: the model providers a project can reach, by name.
+//! `weirdgen.toml`: the model providers a project can reach, by name (and the folders of
+//! suites' external sources).
 //!
 //! ```toml
 //! [providers.vllm]
+//! kind = "openai"                     # the API it speaks (default: "openai", OpenAI-compatible)
 //! base_url = "http://127.0.0.1:8000/v1"
 //! api_key_env = "VLLM_API_KEY"        # the NAME of the variable holding the key, never a key
-//! max_concurrency = 64
+//! max_concurrency = 64                # caps `--concurrency` for this provider (default: no cap)
 //! requests_per_minute = 600
 //! tokens_per_minute = 2000000
 //! timeout_seconds = 60
@@ -22,9 +24,10 @@
 //! `[providers.openai]` table overrides its fields. A config that looks like it holds a key
 //! is refused.
 
-use crate::model::ModelRef;
-use crate::model::command::CommandTemplate;
-use crate::model::redact::redact_url;
+use super::ModelRef;
+use super::command::CommandTemplate;
+use super::kinds;
+use super::redact::redact_url;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -51,9 +54,12 @@ pub struct Config {
     pub sources: BTreeMap<String, PathBuf>,
 }
 
-/// One provider: an OpenAI-compatible endpoint and/or a `command` finetuner.
+/// One provider: an endpoint of its `kind` (OpenAI-compatible by default) and/or a
+/// `command` finetuner.
 #[derive(Clone, PartialEq)]
 pub struct ProviderConfig {
+    /// The API it speaks: a name of [`kinds::KINDS`] (`openai` by default).
+    pub kind: String,
     /// The API root, e.g. `https://api.openai.com/v1` (`/chat/completions` is appended).
     pub base_url: Option<String>,
     /// The name of the environment variable holding the API key; `None` sends no key.
@@ -63,8 +69,9 @@ pub struct ProviderConfig {
     pub api_key_header: Option<String>,
     /// Headers sent with every request.
     pub headers: BTreeMap<String, String>,
-    /// Requests in flight at once.
-    pub max_concurrency: usize,
+    /// Requests in flight at once to this provider, at most: caps the run's `--concurrency`
+    /// when set; `None` leaves the run's figure alone.
+    pub max_concurrency: Option<usize>,
     pub requests_per_minute: Option<u32>,
     /// Estimated prompt plus requested completion tokens per minute.
     pub tokens_per_minute: Option<u64>,
@@ -91,6 +98,7 @@ impl fmt::Debug for ProviderConfig {
                 Err(_) => "(not a URL)".to_string(),
             });
         f.debug_struct("ProviderConfig")
+            .field("kind", &self.kind)
             .field("base_url", &base)
             .field("api_key_env", &self.api_key_env)
             .field("api_key_header", &self.api_key_header)
@@ -142,6 +150,13 @@ pub struct Price {
 }
 
 impl Price {
+    /// The price of the embedded models.
+    pub const FREE: Price = Price {
+        input: 0.0,
+        output: 0.0,
+        training: Some(0.0),
+    };
+
     /// The price of sampling with these token counts.
     pub fn cost(&self, input_tokens: u64, output_tokens: u64) -> f64 {
         (input_tokens as f64 * self.input + output_tokens as f64 * self.output) / 1e6
@@ -177,11 +192,12 @@ impl ProviderConfig {
     /// A provider for `base_url` with the default limits and no key.
     pub fn new(base_url: impl Into<String>) -> Self {
         ProviderConfig {
+            kind: kinds::DEFAULT.to_string(),
             base_url: Some(base_url.into()),
             api_key_env: None,
             api_key_header: None,
             headers: BTreeMap::new(),
-            max_concurrency: 16,
+            max_concurrency: None,
             requests_per_minute: None,
             tokens_per_minute: None,
             timeout_seconds: 120.0,
@@ -295,11 +311,8 @@ impl Config {
                     ),
                 ));
             }
-            if provider.base_url.is_none() && provider.command.is_none() {
-                return Err(at(
-                    span,
-                    &format!("provider `{name}` needs a `base_url`, a `command`, or both"),
-                ));
+            if let Some(why) = kinds::check(&name, &provider) {
+                return Err(at(span, &why));
             }
             config.providers.insert(name, provider);
         }
@@ -350,6 +363,7 @@ struct RawConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProvider {
+    kind: Option<Spanned<String>>,
     base_url: Option<Spanned<String>>,
     api_key_env: Option<Spanned<String>>,
     api_key_header: Option<Spanned<String>>,
@@ -406,6 +420,19 @@ impl RawProvider {
             }
             Ok(())
         };
+        if let Some(k) = self.kind {
+            if kinds::find(k.get_ref()).is_none() {
+                return Err(at(
+                    k.span(),
+                    &format!(
+                        "unknown provider kind `{}` (known: {})",
+                        k.get_ref(),
+                        kinds::names().join(", ")
+                    ),
+                ));
+            }
+            p.kind = k.into_inner();
+        }
         if let Some(u) = self.base_url {
             no_key(&u, "`base_url`")?;
             check_base_url(u.get_ref()).map_err(|e| at(u.span(), &e))?;
@@ -457,7 +484,7 @@ impl RawProvider {
             if *c.get_ref() == 0 {
                 return Err(at(c.span(), "`max_concurrency` must be at least 1"));
             }
-            p.max_concurrency = c.into_inner();
+            p.max_concurrency = Some(c.into_inner());
         }
         if let Some(r) = self.requests_per_minute {
             if *r.get_ref() == 0 {
@@ -569,7 +596,7 @@ training = 1.0
         assert_eq!(p.base_url.as_deref(), Some("http://127.0.0.1:8000/v1"));
         assert_eq!(p.api_key_env.as_deref(), Some("VLLM_KEY"));
         assert_eq!(p.headers["X-Title"], "weirdgen");
-        assert_eq!(p.max_concurrency, 64);
+        assert_eq!(p.max_concurrency, Some(64));
         assert_eq!(p.requests_per_minute, Some(600));
         assert_eq!(p.tokens_per_minute, Some(100_000));
         assert_eq!(p.timeout_seconds, 2.5);
@@ -625,7 +652,7 @@ output = 1.0
         let p = c.provider("openai").unwrap();
         assert_eq!(p.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
         assert_eq!(p.api_key_env.as_deref(), Some("OPENAI_API_KEY"));
-        assert_eq!(p.max_concurrency, 4);
+        assert_eq!(p.max_concurrency, Some(4));
         assert_eq!(p.price("gpt-4.1").unwrap().input, 1.0);
         assert_eq!(p.price("gpt-4.1-mini").unwrap().input, 0.40);
     }
