@@ -13,8 +13,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use weirdgen::model::config::{Config, ProviderConfig};
 use weirdgen::model::ModelRef;
+use weirdgen::model::config::{Config, ProviderConfig};
 use weirdgen::model::registry::Providers;
 use weirdgen::model::toy::{ToyProvider, ToySettings};
 use weirdgen::run::{self, RunContext, RunOptions, RunOutcome, SuiteResults};

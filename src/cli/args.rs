@@ -2,7 +2,6 @@
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use weirdgen::report::Format;
 
 /// Declarative, statistically honest experiments on how fine-tuning generalizes.
 ///
@@ -83,8 +82,8 @@ pub enum Command {
         #[arg(long)]
         batch: bool,
         /// Report format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
         /// Write the report to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -99,8 +98,8 @@ pub enum Command {
         /// The model under test (default: the suite's `default_model`).
         #[arg(long)]
         model: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
         /// Write the report to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -133,7 +132,7 @@ pub enum Command {
     /// Serve the embedded toy model over an OpenAI-compatible API (chat, files, fine-tuning jobs).
     Serve {
         #[command(flatten)]
-        args: weirdgen::serve::ServeArgs,
+        args: ServeAt,
         /// Toy models to serve (fine-tunes made through the API are served too).
         #[arg(long = "model", default_values_t = ["toy/world".to_string(), "toy/world-s1".to_string(), "toy/world-s2".to_string()])]
         models: Vec<String>,
@@ -179,4 +178,44 @@ pub enum ToyCommand {
 pub enum PlanFormat {
     Text,
     Json,
+}
+
+/// The formats of a report (`run`, `report`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Text,
+    Markdown,
+    Html,
+    Json,
+}
+
+impl From<ReportFormat> for weirdgen::report::Format {
+    fn from(f: ReportFormat) -> Self {
+        match f {
+            ReportFormat::Text => Self::Text,
+            ReportFormat::Markdown => Self::Markdown,
+            ReportFormat::Html => Self::Html,
+            ReportFormat::Json => Self::Json,
+        }
+    }
+}
+
+/// Where `weirdgen serve` listens.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeAt {
+    /// Address to bind. Anything but loopback exposes the models, without authentication.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to bind; 0 picks any free port.
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+}
+
+impl From<&ServeAt> for weirdgen::serve::ServeArgs {
+    fn from(a: &ServeAt) -> Self {
+        Self {
+            host: a.host.clone(),
+            port: a.port,
+        }
+    }
 }

@@ -54,7 +54,10 @@ mod tests {
         let a = limit.acquire().await;
         let _b = limit.acquire().await;
         let third = tokio::time::timeout(std::time::Duration::from_millis(20), limit.acquire());
-        assert!(third.await.is_err(), "a third request got in at a limit of 2");
+        assert!(
+            third.await.is_err(),
+            "a third request got in at a limit of 2"
+        );
         drop(a);
         let _c = limit.acquire().await;
         limit.set(3);

@@ -53,7 +53,11 @@ pub trait Provider: Send + Sync {
 
     /// What is known of `model` without a request: `None` when [`Provider::prepare`] would
     /// have to ask the server.
-    fn recorded(&self, _model: &ModelRef, _cache: &dyn CapabilityCache) -> Result<Option<Readiness>> {
+    fn recorded(
+        &self,
+        _model: &ModelRef,
+        _cache: &dyn CapabilityCache,
+    ) -> Result<Option<Readiness>> {
         Ok(Some(Readiness::FULL))
     }
 

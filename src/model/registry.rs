@@ -260,7 +260,10 @@ impl Providers {
         if let Some(r) = self.known(&key) {
             return Ok(r);
         }
-        let ready = self.provider(model)?.prepare(model, cache, question).await?;
+        let ready = self
+            .provider(model)?
+            .prepare(model, cache, question)
+            .await?;
         self.shared
             .prepared
             .lock()

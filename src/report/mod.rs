@@ -14,7 +14,7 @@ pub use tables::{CellRate, cell_rates, effect_table};
 pub use text::text;
 
 /// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Markdown,

@@ -14,7 +14,7 @@ mod plan;
 mod progress;
 mod sampling;
 
-pub use execute::execute;
+pub use execute::{execute, header};
 pub use judge_check::{ExampleCheck, check_judge_examples};
 pub use observe::{
     MetricKey, SuiteResults, evaluate, evaluate_aggregates, metric_of, restrict, spec_of,
@@ -40,7 +40,8 @@ pub struct RunOptions {
     pub cache_only: bool,
     /// Stop before spending more than this many dollars (estimated from the price table).
     pub max_cost: Option<f64>,
-    /// Requests in flight at once, over all providers (each provider also has its own limit).
+    /// Requests in flight at once, over all providers; a provider's `max_concurrency`, where
+    /// set, caps it for that provider (see [`header`]).
     pub concurrency: usize,
     /// Draw the probes' samples through the providers' batch APIs (the OpenAI Batch API:
     /// half price, answered within 24 h) instead of live requests. Judgments and

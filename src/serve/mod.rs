@@ -237,14 +237,12 @@ pub async fn serve(listener: TcpListener, state: ServeState) -> Result<()> {
         .context("the HTTP server stopped")
 }
 
-/// Command-line options of `weirdgen serve`.
-#[derive(Debug, Clone, clap::Args)]
+/// Where `weirdgen serve` listens.
+#[derive(Debug, Clone)]
 pub struct ServeArgs {
     /// Address to bind. Anything but loopback exposes the models, without authentication.
-    #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
     /// Port to bind; 0 picks any free port.
-    #[arg(long, default_value_t = 8765)]
     pub port: u16,
 }
 

@@ -98,7 +98,8 @@ impl OpenAiProvider {
             },
             None => (None, None),
         };
-        let http = http::Http::new(base, cfg, key, in_flight).with_context(|| format!("provider `{name}`"))?;
+        let http = http::Http::new(base, cfg, key, in_flight)
+            .with_context(|| format!("provider `{name}`"))?;
         Ok(OpenAiProvider {
             inner: Arc::new(Inner {
                 name: name.to_string(),

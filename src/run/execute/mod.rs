@@ -20,6 +20,25 @@ use crate::store::new_holder;
 use crate::suite::LoadedSuite;
 use anyhow::Result;
 
+/// The run's first line: the suite, the model, and the requests in flight at once to the
+/// model's provider (`opts.concurrency`, lowered by the provider's `max_concurrency` if set).
+pub fn header(plan: &Plan, ctx: &RunContext, opts: &RunOptions) -> Result<String> {
+    ctx.providers.set_in_flight(opts.concurrency);
+    let in_flight = ctx.providers.in_flight(&plan.model)?;
+    let capped = if in_flight < opts.concurrency.max(1) {
+        format!(
+            " (--concurrency {}, capped by provider `{}`'s max_concurrency)",
+            opts.concurrency, plan.model.provider
+        )
+    } else {
+        String::new()
+    };
+    Ok(format!(
+        "run `{}` on {}: {in_flight} requests in flight at once{capped}",
+        plan.suite, plan.model
+    ))
+}
+
 /// Runs `plan` for `suite`: everything already in the store is reused, everything new is
 /// committed as it arrives.
 pub async fn execute(
