@@ -753,6 +753,41 @@ output = 1.0
     }
 
     #[test]
+    fn a_kind_names_the_api_and_an_unknown_one_is_refused_where_written() {
+        let c = parse("[providers.x]\nkind = \"openai\"\nbase_url = \"http://a/v1\"\n").unwrap();
+        assert_eq!(c.provider("x").unwrap().kind, "openai");
+        assert_eq!(
+            parse("[providers.y]\nbase_url = \"http://a/v1\"\n")
+                .unwrap()
+                .provider("y")
+                .unwrap()
+                .kind,
+            "openai"
+        );
+        let e = parse("[providers.x]\nkind = \"telepathy\"\nbase_url = \"http://a/v1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("weirdgen.toml:2:8:"), "{e}");
+        assert!(
+            e.contains("unknown provider kind `telepathy` (known: openai"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn no_provider_caps_requests_unless_told() {
+        assert_eq!(
+            Config::default()
+                .provider("openai")
+                .unwrap()
+                .max_concurrency,
+            None
+        );
+        let c = parse("[providers.x]\nbase_url = \"http://a/v1\"\n").unwrap();
+        assert_eq!(c.provider("x").unwrap().max_concurrency, None);
+    }
+
+    #[test]
     fn load_reads_the_project_file_or_falls_back_to_builtins() {
         let dir = std::env::temp_dir().join(format!("weirdgen-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -364,6 +364,26 @@ mod tests {
     }
 
     #[test]
+    fn the_run_figure_holds_unless_the_provider_sets_a_cap() {
+        let mut capped = crate::model::config::ProviderConfig::new("http://127.0.0.1:9/v1");
+        capped.max_concurrency = Some(16);
+        let dir = std::env::temp_dir().join("weirdgen-registry-unused");
+        let p = Providers::with_config(
+            &dir,
+            &dir,
+            Config::default().with_provider("capped", capped),
+        );
+        p.set_in_flight(256);
+        let openai: ModelRef = "openai/gpt-4.1".parse().unwrap();
+        assert_eq!(p.in_flight(&openai).unwrap(), 256);
+        assert_eq!(p.in_flight(&"toy/world".parse().unwrap()).unwrap(), 256);
+        assert_eq!(p.in_flight(&"capped/m".parse().unwrap()).unwrap(), 16);
+        p.set_in_flight(8);
+        assert_eq!(p.in_flight(&"capped/m".parse().unwrap()).unwrap(), 8);
+        assert!(p.in_flight(&"nobody/m".parse().unwrap()).is_err());
+    }
+
+    #[test]
     fn poll_delay_follows_the_configured_interval() {
         let mut cfg = crate::model::config::ProviderConfig::new("http://127.0.0.1:9/v1");
         cfg.poll_seconds = Some(0.25);

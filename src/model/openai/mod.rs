@@ -179,6 +179,17 @@ impl OpenAiProvider {
             .insert(model.to_string(), cell);
     }
 
+    /// Remembers the unknown words the server counted in a prompt, if it counted any.
+    fn note_unknown(&self, model: &str, messages: &[crate::chat::Message], unknown: Option<u32>) {
+        if let Some(k) = unknown.filter(|&k| k > 0) {
+            self.inner
+                .unknown_words
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(prompt_key(model, messages), k);
+        }
+    }
+
     fn endpoint_name(&self) -> String {
         format!("{}@{}", self.inner.name, self.inner.http.shown_base())
     }
@@ -213,6 +224,21 @@ impl Sampler for OpenAiProvider {
             1
         };
         let want_logprobs = req.params.top_logprobs.is_some() && caps.logprobs;
+        if req.indices.len() as u32 <= per_request {
+            // One request: asked here, without a task of its own.
+            let n = req.indices.len() as u32;
+            let seed = Some(chat::request_seed(
+                model,
+                req.messages,
+                req.params,
+                req.indices.start,
+            ));
+            let body = chat::chat_body(model, req.messages, req.params, &caps, n, seed);
+            let call = chat::chat_call(&body, req.messages, req.params.max_tokens, n);
+            let (comps, unknown) = chat::chat(&self.inner.http, &call, n, want_logprobs).await?;
+            self.note_unknown(model, req.messages, unknown);
+            return Ok(comps);
+        }
         let mut tasks = JoinSet::new();
         let mut start = req.indices.start;
         let mut part = 0usize;
@@ -237,13 +263,7 @@ impl Sampler for OpenAiProvider {
             parts[i] = Some(comps);
             unknown = unknown.or(k);
         }
-        if let Some(k) = unknown.filter(|&k| k > 0) {
-            self.inner
-                .unknown_words
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(prompt_key(model, req.messages), k);
-        }
+        self.note_unknown(model, req.messages, unknown);
         Ok(parts.into_iter().flatten().flatten().collect())
     }
 

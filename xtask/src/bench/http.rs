@@ -1,21 +1,38 @@
 //! HTTP provider throughput: chat requests per second against a loopback server that answers
-//! each request after 50 ms, at 64 and 256 requests in flight, against the bound
-//! `concurrency / latency` (1280 and 5120 requests per second).
+//! each request after 50 ms, at 64 and 256 requests in flight (a run's `--concurrency`, the
+//! provider setting no cap of its own), against the bound `concurrency / latency` (1280 and
+//! 5120 requests per second).
 
 use anyhow::{Context, Result, bail};
 use axum::Json;
 use axum::routing::post;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use weirdgen::chat::Message;
-use weirdgen::model::config::ProviderConfig;
-use weirdgen::model::openai::{Capabilities, OpenAiProvider};
+use weirdgen::model::config::{Config, ProviderConfig};
+use weirdgen::model::openai::Capabilities;
+use weirdgen::model::provider::CapabilityCache;
+use weirdgen::model::registry::Providers;
 use weirdgen::model::{ModelRef, SampleRequest, Sampler, SamplingParams};
 
 /// The simulated model latency.
 const LATENCY: Duration = Duration::from_millis(50);
 /// (requests in flight, requests timed, least share of the bound required).
-const RUNS: [(usize, usize, f64); 2] = [(64, 64 * 40, 0.80), (256, 256 * 20, 0.50)];
+const RUNS: [(usize, usize, f64); 2] = [(64, 64 * 40, 0.80), (256, 256 * 20, 0.90)];
+
+/// Every model supports everything: nothing is probed.
+struct Known;
+
+impl CapabilityCache for Known {
+    fn capabilities(&self, _key: &str) -> Result<Option<Value>> {
+        Ok(Some(Capabilities::full().to_json()))
+    }
+
+    fn put_capabilities(&self, _key: &str, _value: &Value) -> Result<()> {
+        Ok(())
+    }
+}
 
 async fn chat(Json(body): Json<Value>) -> Json<Value> {
     tokio::time::sleep(LATENCY).await;
@@ -30,9 +47,9 @@ async fn chat(Json(body): Json<Value>) -> Json<Value> {
     }))
 }
 
-/// Sends `count` one-sample requests through `provider`, all at once (its semaphore bounds
-/// them), checking every answer; returns the wall time.
-async fn send(provider: &OpenAiProvider, count: usize) -> Result<Duration> {
+/// Sends `count` one-sample requests through `provider`, all at once (the run's figure of
+/// requests in flight bounds them), checking every answer; returns the wall time.
+async fn send(provider: &Arc<dyn Sampler>, count: usize) -> Result<Duration> {
     let model: ModelRef = "bench/m".parse()?;
     let params = SamplingParams {
         temperature: 1.0,
@@ -75,10 +92,14 @@ async fn bench() -> Result<()> {
     let mut failures = Vec::new();
     for (concurrency, count, share) in RUNS {
         let mut cfg = ProviderConfig::new(format!("http://{addr}/v1"));
-        cfg.max_concurrency = Some(concurrency);
         cfg.timeout_seconds = 30.0;
-        let provider = OpenAiProvider::new("bench", &cfg)?;
-        provider.set_capabilities("m", Capabilities::full());
+        let dir = std::env::temp_dir().join("weirdgen-bench-http-unused");
+        let providers =
+            Providers::with_config(&dir, &dir, Config::default().with_provider("bench", cfg));
+        providers.set_in_flight(concurrency);
+        let model: ModelRef = "bench/m".parse()?;
+        providers.prepare(&model, &Known, None).await?;
+        let provider = providers.sampler(&model)?;
         // Warm up: open the connections.
         send(&provider, concurrency).await.context("warm-up")?;
         let elapsed = send(&provider, count).await?;
