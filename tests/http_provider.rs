@@ -699,3 +699,60 @@ async fn batch_round_trip_resumes_from_a_stored_handle() {
     // Collecting was read-only: no request was sent again.
     assert_eq!(server.requests(CHAT).len(), 0);
 }
+
+/// Every endpoint supports everything but `n`: one request per sample, nothing probed.
+struct NoN;
+
+impl weirdgen::model::provider::CapabilityCache for NoN {
+    fn capabilities(&self, _key: &str) -> anyhow::Result<Option<serde_json::Value>> {
+        let caps = Capabilities {
+            n: NSupport::Ignored,
+            ..Capabilities::full()
+        };
+        Ok(Some(caps.to_json()))
+    }
+
+    fn put_capabilities(&self, _key: &str, _value: &serde_json::Value) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// The most requests `cap` (a provider's `max_concurrency`) and a run figure of 5 let in
+/// flight at once, over 20 one-sample requests of 50 ms.
+async fn most_in_flight(cap: Option<usize>) -> usize {
+    use weirdgen::model::config::Config;
+    use weirdgen::model::registry::Providers;
+    let sim = Sim::new(ChatBehaviour::default());
+    let server = FaultServer::start(sim.handler()).await;
+    server.set_latency(Duration::from_millis(50));
+    let mut cfg = loopback_config(&server.base_url());
+    cfg.max_concurrency = cap;
+    let dir = std::env::temp_dir().join("weirdgen-http-provider-unused");
+    let providers =
+        Providers::with_config(&dir, &dir, Config::default().with_provider("loop", cfg));
+    providers.set_in_flight(5);
+    let model: ModelRef = "loop/m".parse().unwrap();
+    providers.prepare(&model, &NoN, None).await.unwrap();
+    let messages = [Message::user("q")];
+    let c = providers
+        .sampler(&model)
+        .unwrap()
+        .sample(SampleRequest {
+            model: &model,
+            messages: &messages,
+            params: &params(Some(5), None),
+            indices: 0..20,
+        })
+        .await
+        .unwrap();
+    assert_eq!(c.len(), 20);
+    assert_eq!(server.requests(CHAT).len(), 20);
+    server.max_in_flight()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runs_figure_is_the_limit_unless_the_provider_caps_it_lower() {
+    assert_eq!(most_in_flight(None).await, 5);
+    assert_eq!(most_in_flight(Some(3)).await, 3);
+    assert_eq!(most_in_flight(Some(64)).await, 5);
+}
