@@ -122,20 +122,13 @@ fn parse(path: &Path, text: &str) -> Result<Suite, SuiteError> {
 
 /// A serde_yaml error as `file:line:column: message` (the message without its position).
 fn yaml_error(path: &Path, e: &serde_yaml::Error) -> SuiteError {
-    let mut message = e.to_string();
-    let loc = e.location();
-    if let Some(l) = &loc {
-        let at = format!(" at line {} column {}", l.line(), l.column());
-        if let Some(i) = message.find(&at) {
-            message.replace_range(i..i + at.len(), "");
-        }
-    }
+    let (at, message) = crate::yaml_error::split(e);
     SuiteError {
         file: path.to_path_buf(),
         diagnostics: vec![Diagnostic {
             file: path.to_path_buf(),
-            line: loc.as_ref().map(|l| l.line()),
-            column: loc.as_ref().map(|l| l.column()),
+            line: at.map(|(l, _)| l),
+            column: at.map(|(_, c)| c),
             key: String::new(),
             message,
         }],
