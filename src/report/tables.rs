@@ -1,7 +1,7 @@
 //! The numbers every report format shows.
 
 use crate::effect::{Aggregate, EffectResult, Scale, Verdict};
-use crate::suite::EffectDecl;
+use crate::suite::{DirectionName, Effect};
 use std::fmt::Write as _;
 
 /// One arm's value in one probe cell, pooled over its analysed replicas.
@@ -95,7 +95,7 @@ fn fmt_p(p: f64) -> String {
 
 /// The table shown for an effect (and printed when its trial fails): arms, replicas, values
 /// with intervals, estimate, p, adjusted p, verdict, missing count, notes.
-pub fn effect_table(decl: &EffectDecl, r: &EffectResult) -> String {
+pub fn effect_table(effect: &Effect, r: &EffectResult) -> String {
     let mut s = String::new();
     let verdict = match r.verdict {
         Verdict::Confirmed => "CONFIRMED",
@@ -103,20 +103,16 @@ pub fn effect_table(decl: &EffectDecl, r: &EffectResult) -> String {
         Verdict::Inconclusive => "INCONCLUSIVE",
     };
     let _ = writeln!(s, "effect `{}`: {verdict}", r.name);
-    if let Some(d) = &decl.description {
+    if let Some(d) = &effect.description {
         let _ = writeln!(s, "  claim: {}", d.trim());
     }
-    let expect = match decl.direction {
-        crate::suite::DirectionName::None => {
-            format!("no shift beyond ±{}", decl.margin.unwrap_or(0.0))
-        }
-        d => format!("{d:?} by at least {}", decl.min_effect.unwrap_or(0.0)).to_lowercase(),
+    let e = &effect.spec.expectation;
+    let alpha = e.alpha;
+    let expect = match e.direction {
+        DirectionName::None => format!("no shift beyond ±{}", e.margin),
+        d => format!("{d:?} by at least {}", e.min_effect).to_lowercase(),
     };
-    let _ = writeln!(
-        s,
-        "  expected: {expect} (alpha {})",
-        decl.alpha.unwrap_or(0.05)
-    );
+    let _ = writeln!(s, "  expected: {expect} (alpha {alpha})");
     let _ = writeln!(
         s,
         "  {:<16} {:>8} {:>9} {:>8} {:>9} {:>21}",
@@ -129,7 +125,6 @@ pub fn effect_table(decl: &EffectDecl, r: &EffectResult) -> String {
             a.name, a.replicas, a.samples, a.missing, a.estimate, a.ci.0, a.ci.1
         );
     }
-    let alpha = decl.alpha.unwrap_or(0.05);
     let _ = writeln!(
         s,
         "  estimate {:+.4}, {}% interval [{:+.4}, {:+.4}] (bounds one-sided {}%, the level of the tests)",

@@ -2,23 +2,9 @@
 
 use super::Ck;
 use crate::suite::error::{KeyPath, quoted_list, unknown};
-use crate::suite::query::{MISSING, is_rating, judge_labels, value_range};
+use crate::suite::judge_def::{JudgeMethod, LlmRead, MISSING, RuleKind};
 use crate::suite::template::Template;
 use crate::suite::types::{JudgeKind, JudgeSpec};
-
-/// The kind's word in the YAML (`contains_any`).
-fn kind_word(k: JudgeKind) -> &'static str {
-    match k {
-        JudgeKind::Regex => "regex",
-        JudgeKind::ContainsAny => "contains_any",
-        JudgeKind::Prefix => "prefix",
-        JudgeKind::Exact => "exact",
-        JudgeKind::Choice => "choice",
-        JudgeKind::LlmLabel => "llm_label",
-        JudgeKind::LlmRating => "llm_rating",
-        JudgeKind::LlmFreeForm => "llm_free_form",
-    }
-}
 
 /// The first line of a regex syntax error that says what is wrong.
 fn regex_problem(e: &regex::Error) -> String {
@@ -37,16 +23,23 @@ impl Ck<'_> {
     }
 
     fn judge(&mut self, key: &KeyPath, j: &JudgeSpec) {
-        let kind = kind_word(j.kind);
+        let kind = j.kind.name();
         let ctx = format!("judge kind `{kind}`");
-        let llm = matches!(
-            j.kind,
-            JudgeKind::LlmLabel | JudgeKind::LlmRating | JudgeKind::LlmFreeForm
-        );
-        let ruled = matches!(
-            j.kind,
-            JudgeKind::Regex | JudgeKind::ContainsAny | JudgeKind::Prefix | JudgeKind::Exact
-        );
+        let method = JudgeMethod::of(j);
+        let llm = method.is_llm();
+        let rating = method.is_rating();
+        let ruled = matches!(method, JudgeMethod::Rules { .. });
+        let choice = matches!(method, JudgeMethod::Choice { .. });
+        let free_form = method.open_labels();
+        let labelled = choice
+            || free_form
+            || matches!(
+                method,
+                JudgeMethod::Llm {
+                    read: LlmRead::Label { .. },
+                    ..
+                }
+            );
         self.absent(
             key,
             &ctx,
@@ -54,29 +47,14 @@ impl Ck<'_> {
                 ("rules", !ruled && !j.rules.is_empty()),
                 ("otherwise", llm && j.otherwise.is_some()),
                 ("case_sensitive", llm && j.case_sensitive),
-                (
-                    "labels",
-                    !matches!(
-                        j.kind,
-                        JudgeKind::Choice | JudgeKind::LlmLabel | JudgeKind::LlmFreeForm
-                    ) && j.labels.is_some(),
-                ),
-                (
-                    "key_var",
-                    j.kind != JudgeKind::Choice && j.key_var.is_some(),
-                ),
+                ("labels", !labelled && j.labels.is_some()),
+                ("key_var", !choice && j.key_var.is_some()),
                 ("prompt", !llm && j.prompt.is_some()),
-                (
-                    "max_tokens",
-                    j.kind != JudgeKind::LlmFreeForm && j.max_tokens.is_some(),
-                ),
+                ("max_tokens", !free_form && j.max_tokens.is_some()),
                 ("model", !llm && j.model.is_some()),
-                ("min", !is_rating(j) && j.min.is_some()),
-                ("max", !is_rating(j) && j.max.is_some()),
-                (
-                    "min_numeric_mass",
-                    !is_rating(j) && j.min_numeric_mass.is_some(),
-                ),
+                ("min", !rating && j.min.is_some()),
+                ("max", !rating && j.max.is_some()),
+                ("min_numeric_mass", !rating && j.min_numeric_mass.is_some()),
             ],
         );
         if ruled {
@@ -94,7 +72,7 @@ impl Ck<'_> {
                 "judge kind `llm_label` needs `labels` (the fixed set it picks from)",
             ),
             JudgeKind::LlmRating => {
-                let (lo, hi) = value_range(j);
+                let (lo, hi) = method.value_range();
                 if lo >= hi {
                     self.d.at(
                         &key.key("max"),
@@ -113,10 +91,7 @@ impl Ck<'_> {
             _ => {}
         }
         if let Some(labels) = &j.labels
-            && matches!(
-                j.kind,
-                JudgeKind::Choice | JudgeKind::LlmLabel | JudgeKind::LlmFreeForm
-            )
+            && labelled
         {
             if labels.is_empty() {
                 self.d
@@ -128,7 +103,7 @@ impl Ck<'_> {
                 if labels[..i].contains(l) {
                     self.d.at(&lkey, format!("label `{l}` is listed twice"));
                 }
-                if j.kind == JudgeKind::Choice && l.chars().any(char::is_whitespace) {
+                if choice && l.chars().any(char::is_whitespace) {
                     self.d.at(
                         &lkey,
                         format!(
@@ -138,7 +113,7 @@ impl Ck<'_> {
                 }
             }
         }
-        self.examples(key, j);
+        self.examples(key, j, &method);
     }
 
     fn rules(&mut self, key: &KeyPath, j: &JudgeSpec, kind: &str) {
@@ -160,10 +135,15 @@ impl Ck<'_> {
                 if pat.trim().is_empty() {
                     self.d
                         .at(&pkey, "an empty pattern matches everything: remove it");
-                } else if j.kind == JudgeKind::Regex
-                    && let Err(e) = regex::RegexBuilder::new(pat)
-                        .case_insensitive(!j.case_sensitive)
-                        .build()
+                } else if matches!(
+                    JudgeMethod::of(j),
+                    JudgeMethod::Rules {
+                        kind: RuleKind::Regex,
+                        ..
+                    }
+                ) && let Err(e) = regex::RegexBuilder::new(pat)
+                    .case_insensitive(!j.case_sensitive)
+                    .build()
                 {
                     self.d.at(
                         &pkey,
@@ -212,12 +192,12 @@ impl Ck<'_> {
         }
     }
 
-    fn examples(&mut self, key: &KeyPath, j: &JudgeSpec) {
-        let labels = judge_labels(j);
-        let (lo, hi) = value_range(j);
+    fn examples(&mut self, key: &KeyPath, j: &JudgeSpec, method: &JudgeMethod) {
+        let labels = method.labels();
+        let (lo, hi) = method.value_range();
         for (i, ex) in j.examples.iter().enumerate() {
             let ekey = key.key("examples").index(i);
-            if is_rating(j) {
+            if method.is_rating() {
                 self.absent(
                     &ekey,
                     "an example of a rating judge (it has `score`)",
@@ -270,7 +250,7 @@ impl Ck<'_> {
                 }
             }
             if let Some(kv) = &j.key_var
-                && j.kind == JudgeKind::Choice
+                && matches!(method, JudgeMethod::Choice { .. })
                 && !ex.vars.contains_key(kv)
             {
                 self.d.at(
