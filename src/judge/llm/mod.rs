@@ -302,10 +302,10 @@ impl LlmJudge {
 fn definition_hash(prompt: &str, mode: &LlmRead, model: &ModelRef) -> String {
     let (kind, read) = match mode {
         LlmRead::FreeForm { max_tokens, .. } => {
-            ("llm_free_form", json!({ "max_tokens": max_tokens }))
+            (JudgeKind::LlmFreeForm, json!({ "max_tokens": max_tokens }))
         }
         LlmRead::Label { labels } => (
-            "llm_label",
+            JudgeKind::LlmLabel,
             json!({ "labels": labels, "max_tokens": LABEL_MAX_TOKENS }),
         ),
         LlmRead::Rating {
@@ -313,13 +313,13 @@ fn definition_hash(prompt: &str, mode: &LlmRead, model: &ModelRef) -> String {
             max,
             min_numeric_mass,
         } => (
-            "llm_rating",
+            JudgeKind::LlmRating,
             json!({ "min": min, "max": max, "min_numeric_mass": min_numeric_mass,
                     "top_logprobs": RATING_TOP_LOGPROBS }),
         ),
     };
     let v = json!({
-        "format": DEFINITION_FORMAT, "kind": kind, "prompt": prompt, "read": read,
+        "format": DEFINITION_FORMAT, "kind": kind.name(), "prompt": prompt, "read": read,
         "model": model.to_string(),
     });
     blake3::hash(v.to_string().as_bytes()).to_hex().to_string()
