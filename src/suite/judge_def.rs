@@ -109,6 +109,29 @@ impl JudgeMethod {
         }
     }
 
+    /// Whether the kind reads `key`, one of the keys only some kinds read (`rules`,
+    /// `otherwise`, `case_sensitive`, `labels`, `key_var`, `prompt`, `model`, `max_tokens`,
+    /// `min`, `max`, `min_numeric_mass`); validation reports the others as misplaced.
+    pub fn takes(&self, key: &str) -> bool {
+        match key {
+            "rules" => matches!(self, JudgeMethod::Rules { .. }),
+            "otherwise" | "case_sensitive" => !self.is_llm(),
+            "labels" => matches!(
+                self,
+                JudgeMethod::Choice { .. }
+                    | JudgeMethod::Llm {
+                        read: LlmRead::Label { .. } | LlmRead::FreeForm { .. },
+                        ..
+                    }
+            ),
+            "key_var" => matches!(self, JudgeMethod::Choice { .. }),
+            "prompt" | "model" => self.is_llm(),
+            "max_tokens" => self.open_labels(),
+            "min" | "max" | "min_numeric_mass" => self.is_rating(),
+            _ => true,
+        }
+    }
+
     /// Whether the judge asks an LLM.
     pub fn is_llm(&self) -> bool {
         matches!(self, JudgeMethod::Llm { .. })
@@ -241,11 +264,6 @@ impl JudgeDef {
             model,
             spec: spec.clone(),
         }
-    }
-
-    /// The judge's kind as written in the suite.
-    pub fn kind(&self) -> JudgeKind {
-        self.spec.kind
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::Ck;
 use crate::suite::error::{KeyPath, quoted_list, unknown};
-use crate::suite::judge_def::{JudgeMethod, LlmRead, MISSING, RuleKind};
+use crate::suite::judge_def::{JudgeMethod, MISSING, RuleKind};
 use crate::suite::template::Template;
 use crate::suite::types::{JudgeKind, JudgeSpec};
 
@@ -27,36 +27,23 @@ impl Ck<'_> {
         let ctx = format!("judge kind `{kind}`");
         let method = JudgeMethod::of(j);
         let llm = method.is_llm();
-        let rating = method.is_rating();
         let ruled = matches!(method, JudgeMethod::Rules { .. });
         let choice = matches!(method, JudgeMethod::Choice { .. });
-        let free_form = method.open_labels();
-        let labelled = choice
-            || free_form
-            || matches!(
-                method,
-                JudgeMethod::Llm {
-                    read: LlmRead::Label { .. },
-                    ..
-                }
-            );
-        self.absent(
-            key,
-            &ctx,
-            &[
-                ("rules", !ruled && !j.rules.is_empty()),
-                ("otherwise", llm && j.otherwise.is_some()),
-                ("case_sensitive", llm && j.case_sensitive),
-                ("labels", !labelled && j.labels.is_some()),
-                ("key_var", !choice && j.key_var.is_some()),
-                ("prompt", !llm && j.prompt.is_some()),
-                ("max_tokens", !free_form && j.max_tokens.is_some()),
-                ("model", !llm && j.model.is_some()),
-                ("min", !rating && j.min.is_some()),
-                ("max", !rating && j.max.is_some()),
-                ("min_numeric_mass", !rating && j.min_numeric_mass.is_some()),
-            ],
-        );
+        let given = [
+            ("rules", !j.rules.is_empty()),
+            ("otherwise", j.otherwise.is_some()),
+            ("case_sensitive", j.case_sensitive),
+            ("labels", j.labels.is_some()),
+            ("key_var", j.key_var.is_some()),
+            ("prompt", j.prompt.is_some()),
+            ("max_tokens", j.max_tokens.is_some()),
+            ("model", j.model.is_some()),
+            ("min", j.min.is_some()),
+            ("max", j.max.is_some()),
+            ("min_numeric_mass", j.min_numeric_mass.is_some()),
+        ]
+        .map(|(k, present)| (k, present && !method.takes(k)));
+        self.absent(key, &ctx, &given);
         if ruled {
             self.rules(key, j, kind);
         }
@@ -91,7 +78,7 @@ impl Ck<'_> {
             _ => {}
         }
         if let Some(labels) = &j.labels
-            && labelled
+            && method.takes("labels")
         {
             if labels.is_empty() {
                 self.d
