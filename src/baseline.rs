@@ -155,26 +155,26 @@ pub struct EffectDrift {
 /// Compares each effect of `suite` in `now` with the same effect in `then`.
 pub fn compare(suite: &LoadedSuite, now: &Baseline, then: &Baseline) -> Result<Vec<EffectDrift>> {
     let mut out = Vec::new();
-    for e in &suite.suite.effects {
+    for e in &suite.effects {
         let key = crate::run::metric_of(e);
-        let spec = crate::run::spec_of(e)?;
+        let spec = &e.spec;
         let (Some(a), Some(b)) = (now.metrics.get(&key), then.metrics.get(&key)) else {
             bail!(
                 "effect `{}`: the baseline has no data for metric `{key}`",
-                e.name
+                e.name()
             );
         };
-        let a = crate::run::restrict(suite, e, &spec, a);
-        let b = crate::run::restrict(suite, e, &spec, b);
+        let a = crate::run::restrict(suite, e, a);
+        let b = crate::run::restrict(suite, e, b);
         let comparison = compare_with_baseline(
-            &spec,
+            spec,
             &a,
             &b,
             suite.suite.baseline.margin,
             spec.expectation.alpha,
         );
         out.push(EffectDrift {
-            effect: e.name.clone(),
+            effect: e.name().to_string(),
             comparison,
         });
     }

@@ -210,20 +210,14 @@ fn compare(h: &Harness, suite: &Path, effect: &str, model: &str, old: &str) -> M
         h.results(name, model).unwrap(),
         h.results(name, old).unwrap(),
     );
-    let decl = loaded
-        .suite
-        .effects
-        .iter()
-        .find(|e| e.name == effect)
-        .unwrap();
-    let spec = weirdgen::run::spec_of(decl).unwrap();
+    let decl = loaded.effects.iter().find(|e| e.name() == effect).unwrap();
+    let spec = &decl.spec;
     let key = weirdgen::run::metric_of(decl);
-    let data = |d: &weirdgen::harness::RunData| {
-        weirdgen::run::restrict(loaded, decl, &spec, &d.1.metrics[&key])
-    };
+    let data =
+        |d: &weirdgen::harness::RunData| weirdgen::run::restrict(loaded, decl, &d.1.metrics[&key]);
     let margin = loaded.suite.baseline.margin;
     compare_models(
-        &spec,
+        spec,
         &data(&new),
         &data(&then),
         margin,

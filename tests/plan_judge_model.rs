@@ -1,5 +1,6 @@
 //! `weirdgen plan` prices LLM judges on the model the run would use: `WEIRDGEN_JUDGE_MODEL`
-//! first, as in the run itself (`weirdgen::judge::llm::judge_model_for`).
+//! first, as in the run itself (both read the judge model the suite picked at load:
+//! `weirdgen::judge::llm::judge_model`).
 
 use std::process::Command;
 

@@ -72,14 +72,14 @@ pub fn plan_json(suite: &LoadedSuite, plan: &Plan) -> Value {
         })
         .collect();
     let judges: serde_json::Map<String, Value> = suite
-        .suite
         .judges
         .iter()
-        .map(|(name, j)| {
+        .map(|(name, def)| {
+            let j = &def.spec;
             (
                 name.clone(),
                 json!({
-                    "kind": j.kind, "model": j.model.as_deref().or(suite.suite.judge_model.as_deref()),
+                    "kind": j.kind, "model": def.model.as_ref().map(|m| &m.reference),
                     "prompt": j.prompt, "max_tokens": j.max_tokens, "labels": j.labels,
                 }),
             )

@@ -77,7 +77,7 @@ pub fn compare_models(
     let df = satterthwaite_df(&[(v_new, a_new.df), (v_old, a_old.df)]);
     let se = (v_new + v_old).sqrt();
     let level = 1.0 - 2.0 * alpha;
-    let effect = |a: super::analysis::Analysis| ModelEffect {
+    let effect = |a: super::setup::Analysis| ModelEffect {
         estimate: a.estimate,
         ci: a.ci,
         unit: a.unit,

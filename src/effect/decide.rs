@@ -10,7 +10,7 @@
 //! fine-tuned arms; power comes from the noncentral t. The answer is never fewer replicas
 //! than the run has.
 
-use super::analysis::{Analysis, Plan, threshold};
+use super::setup::{Analysis, Plan, threshold};
 use super::types::{Correction, DecisionPlan, Direction, Expectation, Unit, Verdict};
 use super::verdict::fmt_num;
 use crate::stats::dist::t_ppf;

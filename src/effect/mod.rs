@@ -15,8 +15,10 @@ mod baseline;
 pub mod compare;
 mod decide;
 mod design;
+mod inference;
 mod replica;
 mod sample;
+mod setup;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -32,7 +34,7 @@ use crate::rng::Rng;
 /// across all of them with `correction`; each effect's bootstrap is seeded from `seed` and
 /// its name, so results are identical for the same seed on any machine.
 pub fn evaluate(inputs: &[EffectInput], correction: Correction, seed: u64) -> Vec<EffectResult> {
-    let analyses: Vec<analysis::Analysis> = inputs
+    let analyses: Vec<setup::Analysis> = inputs
         .iter()
         .map(|i| {
             let effect_seed = Rng::derive(seed, &["effect-bootstrap", &i.spec.name]).next_u64();

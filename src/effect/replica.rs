@@ -10,14 +10,13 @@
 //! one-sample (contrast: paired-by-replica) t, and a tuned arm against a fixed arm a
 //! Welch-type t in which the fixed arm carries its own sampling error.
 
-use super::analysis::{Analysis, Group, Kind, Plan, Setup};
 use super::design::{Functional, sampling_variance};
-use super::sample::combination_interval;
-use super::types::{ArmSummary, Direction, Unit};
+use super::inference::{combination_interval, t_based_p};
+use super::setup::{Analysis, Group, Kind, Plan, Setup};
+use super::types::{ArmSummary, CellTotals, Direction, Unit};
 use crate::stats::bootstrap::{CellSamples, ClusterGroup, Term};
 use crate::stats::{
     Alternative, Summary, hierarchical_bootstrap, satterthwaite_df, t_test_from_estimate,
-    tost_from_estimate,
 };
 
 /// Resamples of the hierarchical bootstrap interval.
@@ -64,46 +63,7 @@ fn part(g: &Group, s: &Setup) -> Part {
     }
 }
 
-/// The alternative of the expected direction.
-pub(crate) fn expected_alternative(d: Direction) -> Alternative {
-    match d {
-        Direction::Decrease => Alternative::Less,
-        _ => Alternative::Greater,
-    }
-}
-
-/// The alternative opposite to the expected direction.
-pub(crate) fn opposite_alternative(d: Direction) -> Alternative {
-    match d {
-        Direction::Decrease => Alternative::Greater,
-        _ => Alternative::Less,
-    }
-}
-
-/// p-values of an (estimate, se, df) for the expectation: (confirming, refuting). For an
-/// increase by m: the one-sided tests of δ ≤ m and of δ ≥ m (mirrored for a decrease). For
-/// `none`: TOST within ± margin, and the one-sided test of a shift beyond the margin (the
-/// smaller side, doubled).
-pub(crate) fn t_based_p(s: &Setup, estimate: f64, se: f64, df: f64) -> (f64, f64) {
-    let e = s.spec.expectation;
-    let p = |null: f64, alt: Alternative| {
-        t_test_from_estimate(estimate, se, df, null, alt, s.level()).p_value
-    };
-    match e.direction {
-        Direction::None => {
-            let tost = tost_from_estimate(estimate, se, df, -e.margin, e.margin);
-            let up = p(e.margin, Alternative::Greater);
-            let down = p(-e.margin, Alternative::Less);
-            (tost.p_value, (2.0 * up.min(down)).min(1.0))
-        }
-        d => (
-            p(s.threshold(), expected_alternative(d)),
-            p(s.threshold(), opposite_alternative(d)),
-        ),
-    }
-}
-
-fn cell_samples(t: &super::types::CellTotals, binary: bool) -> CellSamples {
+fn cell_samples(t: &CellTotals, binary: bool) -> CellSamples {
     CellSamples {
         n: t.n,
         sum: t.sum,

@@ -11,53 +11,13 @@
 //! (Newcombe's interval for a difference), so 0% and 100% cells keep a width. Scores use
 //! the t test of the equal-weight estimate with Welch-Satterthwaite df over cells.
 
-use super::analysis::{Analysis, Group, Kind, Plan, Setup};
 use super::design::{Functional, sampling_variance};
-use super::replica::{expected_alternative, opposite_alternative, t_based_p};
-use super::types::{ArmSummary, CellTotals, Direction, Unit};
-use crate::stats::{
-    Alternative, ProportionTerm, binomial_test, cmh_test, mover_interval, stratified_exact,
-    t_test_from_estimate,
+use super::inference::{
+    combination_interval, expected_alternative, opposite_alternative, successes, t_based_p,
 };
-
-/// Successes of a 0/1 cell.
-fn successes(t: &CellTotals) -> u64 {
-    t.sum.round() as u64
-}
-
-/// The interval of a linear combination of independent cells at `level`: MOVER-Wilson for
-/// rates, t with Satterthwaite df for scores.
-pub(crate) fn combination_interval(
-    terms: &[(CellTotals, f64)],
-    s: &Setup,
-    offset: f64,
-    level: f64,
-) -> (f64, f64) {
-    if s.binary {
-        let pt: Vec<ProportionTerm> = terms
-            .iter()
-            .map(|(t, c)| ProportionTerm {
-                coef: *c,
-                successes: successes(t),
-                trials: t.n,
-            })
-            .collect();
-        let e = mover_interval(&pt, level);
-        (e.ci.0 - offset, e.ci.1 - offset)
-    } else {
-        let est: f64 = terms.iter().map(|(t, c)| c * t.sum / t.n as f64).sum();
-        let (var, df) = sampling_variance(terms, false, s.fallback_var);
-        t_test_from_estimate(
-            est - offset,
-            var.sqrt(),
-            df,
-            0.0,
-            Alternative::TwoSided,
-            level,
-        )
-        .ci
-    }
-}
+use super::setup::{Analysis, Group, Kind, Plan, Setup};
+use super::types::{ArmSummary, CellTotals, Direction, Unit};
+use crate::stats::{binomial_test, cmh_test, stratified_exact};
 
 /// 2×2 strata `[[k_t, n_t − k_t], [k_c, n_c − k_c]]` of treatment vs control cells.
 fn stratum(t: &CellTotals, c: &CellTotals) -> [[u64; 2]; 2] {

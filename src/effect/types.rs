@@ -1,5 +1,9 @@
 //! The effect engine's inputs and outputs.
 
+pub use crate::suite::{
+    ClaimUnitName as Unit, Comparison, CorrectionName as Correction, DirectionName as Direction,
+    EffectSpec, Expectation,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -79,77 +83,6 @@ pub struct Aggregate {
     pub totals: Vec<CellTotals>,
 }
 
-/// What is compared.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Comparison {
-    /// `treatment` minus `control`, equal weight per probe (and per cell within a probe).
-    ArmVsArm { treatment: String, control: String },
-    /// Within `arm`: cells with `var = treatment_value` minus cells with `var = control_value`,
-    /// paired by replica and by the rest of the cell.
-    Contrast {
-        arm: String,
-        var: String,
-        treatment_value: String,
-        control_value: String,
-    },
-    /// The contrast in `treatment` minus the same contrast in `control`.
-    DiffInDiff {
-        treatment: String,
-        control: String,
-        var: String,
-        treatment_value: String,
-        control_value: String,
-    },
-    /// The arm's rate (or mean) minus the fixed `value`.
-    Level { arm: String, value: f64 },
-}
-
-/// The expected direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    Increase,
-    Decrease,
-    /// No shift beyond ± `margin` (TOST).
-    None,
-}
-
-/// The declared claim.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Expectation {
-    pub direction: Direction,
-    /// Smallest effect that counts (absolute, on the metric's scale), for increase/decrease.
-    pub min_effect: f64,
-    /// Equivalence margin, for `Direction::None`.
-    pub margin: f64,
-    pub alpha: f64,
-    /// What the claim is about: fine-tuning in general (`Replica`, the default: it needs ≥ 2
-    /// replicas per fine-tuned arm) or the very models run (`Sample`: one fine-tune is enough,
-    /// and the claim is about that model alone).
-    #[serde(default)]
-    pub unit: Unit,
-}
-
-/// One declared effect.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EffectSpec {
-    pub name: String,
-    pub comparison: Comparison,
-    pub expectation: Expectation,
-}
-
-/// Multiple-comparison correction across the effects of one suite run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Correction {
-    #[default]
-    Holm,
-    Bonferroni,
-    Bh,
-    None,
-}
-
 /// An effect and the data it is computed from (already restricted to its probes and filters).
 #[derive(Debug, Clone)]
 pub struct EffectInput {
@@ -169,17 +102,6 @@ pub enum Verdict {
     Refuted,
     /// Neither (or a design that cannot support the claim): see [`EffectResult::needed`].
     Inconclusive,
-}
-
-/// The unit of analysis.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Unit {
-    /// Per-replica rates, tested across replicas (fine-tune variance estimated).
-    #[default]
-    Replica,
-    /// Individual samples (one replica per arm: fine-tune variance not estimated).
-    Sample,
 }
 
 /// The facts about one arm in an effect.

@@ -1,6 +1,6 @@
 //! Multiple-comparison correction and verdicts: each claim is tested as declared.
 
-use super::analysis::{Analysis, threshold};
+use super::setup::{Analysis, threshold};
 use super::types::{Correction, Direction, Expectation, Verdict};
 use crate::stats::{benjamini_hochberg, bonferroni, holm};
 

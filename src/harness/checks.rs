@@ -96,7 +96,7 @@ fn check_effect(shared: &Shared, run: &SuiteRun, effect: &str) -> Result<Complet
         .1
         .effects
         .iter()
-        .find(|(d, _)| d.name == effect)
+        .find(|(d, _)| d.name() == effect)
         .ok_or_else(|| Failed::from(format!("effect `{effect}` was not evaluated")))?;
     match result.verdict {
         Verdict::Confirmed => Ok(Completion::Completed),
@@ -190,11 +190,11 @@ pub(crate) fn all(shared: &Arc<Shared>, listing: bool) -> Vec<Check> {
         let Ok(suite) = loaded.map(Arc::new) else {
             continue;
         };
-        for (jname, spec) in &suite.suite.judges {
-            if spec.examples.is_empty() {
+        for (jname, def) in &suite.judges {
+            if def.spec.examples.is_empty() {
                 continue;
             }
-            match crate::judge::Judge::build(jname, spec, suite.suite.judge_model.as_deref()) {
+            match crate::judge::Judge::build(def) {
                 Ok(j) => {
                     let unavailable = match (&j, listing) {
                         (crate::judge::Judge::Llm(llm), true) => shared

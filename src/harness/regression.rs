@@ -68,23 +68,22 @@ pub(crate) fn check(
     let data = run.get(shared)?;
     let suite = &run.suite;
     let decl = suite
-        .suite
         .effects
         .iter()
-        .find(|e| e.name == effect)
+        .find(|e| e.name() == effect)
         .ok_or_else(|| Failed::from(format!("effect `{effect}` is not declared")))?;
     let key = crate::run::metric_of(decl);
-    let spec = crate::run::spec_of(decl).map_err(|e| Failed::from(format!("{e:#}")))?;
+    let spec = &decl.spec;
     let no_data =
         |which: &str| format!("effect `{effect}`: {which} has no data for metric `{key}`");
     let new = data.1.metrics.get(&key).ok_or_else(|| no_data("the run"))?;
     let then = old_metrics
         .get(&key)
         .ok_or_else(|| no_data(&format!("`{}` ({source})", old.model)))?;
-    let new = crate::run::restrict(suite, decl, &spec, new);
-    let then = crate::run::restrict(suite, decl, &spec, then);
+    let new = crate::run::restrict(suite, decl, new);
+    let then = crate::run::restrict(suite, decl, then);
     let c = compare_models(
-        &spec,
+        spec,
         &new,
         &then,
         suite.suite.baseline.margin,

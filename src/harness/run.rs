@@ -100,15 +100,11 @@ impl SuiteRun {
         {
             return Some(format!("{r}, in probe `{}`", cell.probe));
         }
-        for (name, spec) in &self.suite.suite.judges {
-            if !crate::judge::is_llm(spec.kind) {
+        for (name, def) in &self.suite.judges {
+            if !def.method.is_llm() {
                 continue;
             }
-            let model = crate::judge::llm::judge_model_for(
-                name,
-                spec,
-                self.suite.suite.judge_model.as_deref(),
-            );
+            let model = crate::judge::llm::judge_model(def);
             match model {
                 Ok(m) => {
                     if let Some(r) = providers.unavailable(&m) {

@@ -638,7 +638,7 @@ pub(super) fn sanitize(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            if crate::names::is_name_char(c) {
                 c
             } else {
                 '_'

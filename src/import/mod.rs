@@ -43,10 +43,8 @@ pub fn import(path: &Path) -> Result<ImportResult> {
 pub fn import_as(path: &Path, name_from: &Path) -> Result<ImportResult> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("{file}: cannot read"))?;
-    let mut value: Value = serde_yaml::from_str(&text).map_err(|e| match e.location() {
-        Some(at) => anyhow!("{file}:{}:{}: {e}", at.line(), at.column()),
-        None => anyhow!("{file}: {e}"),
-    })?;
+    let mut value: Value =
+        serde_yaml::from_str(&text).map_err(|e| anyhow!(crate::yaml_error::describe(&file, &e)))?;
     value.apply_merge().map_err(|e| anyhow!("{file}: {e}"))?;
     let Value::Sequence(items) = &value else {
         bail!(

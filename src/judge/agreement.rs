@@ -1,8 +1,9 @@
 //! How well a judge agrees with the labels its suite expects on its `examples`: accuracy and
 //! Cohen's kappa.
 
-use super::rules::{MISSING, RuleJudge};
+use super::rules::RuleJudge;
 use super::{JudgeInput, JudgeOutput};
+use crate::suite::MISSING;
 use crate::suite::{AgreementSpec, JudgeExample, JudgeSpec};
 use anyhow::{Result, bail};
 use std::collections::{BTreeMap, HashMap};

@@ -1,8 +1,8 @@
 //! A suite's judge, whichever kind it is.
 
-use super::llm::{LlmJudge, judge_model_for};
+use super::llm::{LlmJudge, judge_model};
 use super::rules::RuleJudge;
-use crate::suite::{JudgeKind, JudgeSpec};
+use crate::suite::JudgeDef;
 use anyhow::Result;
 
 /// A judge of a suite: rules applied on the spot, or an LLM asked through a sampler.
@@ -11,23 +11,15 @@ pub enum Judge {
     Llm(LlmJudge),
 }
 
-/// Whether a judge kind asks an LLM.
-pub fn is_llm(kind: JudgeKind) -> bool {
-    matches!(
-        kind,
-        JudgeKind::LlmLabel | JudgeKind::LlmRating | JudgeKind::LlmFreeForm
-    )
-}
-
 impl Judge {
-    /// Builds the judge `name`; an LLM judge's model is `WEIRDGEN_JUDGE_MODEL`, else the
-    /// judge's `model`, else the suite's `judge_model`.
-    pub fn build(name: &str, spec: &JudgeSpec, suite_judge_model: Option<&str>) -> Result<Judge> {
-        if is_llm(spec.kind) {
-            let model = judge_model_for(name, spec, suite_judge_model)?;
-            Ok(Judge::Llm(LlmJudge::new(name, spec, model)?))
+    /// Builds a judge of a loaded suite; an LLM judge asks the judge model its suite picked
+    /// ([`crate::suite::pick_judge_model`]).
+    pub fn build(def: &JudgeDef) -> Result<Judge> {
+        if def.method.is_llm() {
+            let model = judge_model(def)?;
+            Ok(Judge::Llm(LlmJudge::new(&def.name, &def.spec, model)?))
         } else {
-            Ok(Judge::Rule(RuleJudge::new(name, spec)?))
+            Ok(Judge::Rule(RuleJudge::new(&def.name, &def.spec)?))
         }
     }
 

@@ -12,13 +12,14 @@ mod rules;
 mod rules_tests;
 mod text;
 
+pub use crate::suite::MISSING;
 pub use agreement::{
     Agreement, DEFAULT_TOLERANCE, Disagreement, agreement, example_vars, examples_agreement,
     output_label, rule_agreement,
 };
-pub use build::{Judge, is_llm};
+pub use build::Judge;
 pub use definition::definition_hash;
-pub use rules::{MISSING, RuleJudge};
+pub use rules::RuleJudge;
 
 pub mod llm;
 

@@ -37,12 +37,9 @@
 
 use super::text::{exact_form, fold, is_word_char, prefix_forms, tokens};
 use super::{JudgeInput, JudgeOutput};
-use crate::suite::{JudgeKind, JudgeSpec};
+use crate::suite::{JudgeMethod, JudgeSpec, MISSING, RuleKind};
 use anyhow::{Context, Result, bail};
 use regex::{Regex, RegexBuilder};
-
-/// The label a judge gives when it cannot decide; no rule may use it.
-pub const MISSING: &str = "missing";
 
 /// A deterministic judge built from a [`JudgeSpec`] (see the module doc for the semantics).
 #[derive(Debug, Clone)]
@@ -219,16 +216,13 @@ fn keyed(letter: &str, key_var: Option<&str>, cs: bool, input: &JudgeInput) -> J
 
 fn build(name: &str, spec: &JudgeSpec) -> Result<RuleJudge> {
     let cs = spec.case_sensitive;
-    let matcher = match spec.kind {
-        JudgeKind::LlmLabel | JudgeKind::LlmRating | JudgeKind::LlmFreeForm => bail!(
+    let matcher = match JudgeMethod::of(spec) {
+        JudgeMethod::Llm { .. } => bail!(
             "kind `{}` is an LLM judge; deterministic judges are regex, contains_any, prefix, exact and choice",
-            kind_word(spec.kind)
+            spec.kind.name()
         ),
-        JudgeKind::Choice => choice_matcher(spec)?,
-        JudgeKind::Regex => rule_matcher(RuleKind::Regex, spec)?,
-        JudgeKind::ContainsAny => rule_matcher(RuleKind::ContainsAny, spec)?,
-        JudgeKind::Prefix => rule_matcher(RuleKind::Prefix, spec)?,
-        JudgeKind::Exact => rule_matcher(RuleKind::Exact, spec)?,
+        JudgeMethod::Choice { letters, .. } => choice_matcher(spec, letters)?,
+        JudgeMethod::Rules { kind, .. } => rule_matcher(kind, spec)?,
     };
     for (key, set) in [
         ("prompt", spec.prompt.is_some()),
@@ -246,14 +240,6 @@ fn build(name: &str, spec: &JudgeSpec) -> Result<RuleJudge> {
         case_sensitive: cs,
         matcher,
     })
-}
-
-#[derive(Clone, Copy)]
-enum RuleKind {
-    Regex,
-    ContainsAny,
-    Prefix,
-    Exact,
 }
 
 fn rule_matcher(kind: RuleKind, spec: &JudgeSpec) -> Result<Matcher> {
@@ -325,14 +311,10 @@ fn rule_matcher(kind: RuleKind, spec: &JudgeSpec) -> Result<Matcher> {
     })
 }
 
-fn choice_matcher(spec: &JudgeSpec) -> Result<Matcher> {
+fn choice_matcher(spec: &JudgeSpec, letters: Vec<String>) -> Result<Matcher> {
     if !spec.rules.is_empty() {
         bail!("`rules` is not used by choice judges; list the letters in `labels`");
     }
-    let letters = spec
-        .labels
-        .clone()
-        .unwrap_or_else(|| vec!["A".into(), "B".into()]);
     if letters.is_empty() {
         bail!("labels: list at least one letter");
     }
@@ -403,11 +385,4 @@ fn phrase_regex(phrase: &str, cs: bool) -> Result<Regex> {
         boundary(trimmed.chars().next_back())
     );
     regex(&pattern, cs)
-}
-
-fn kind_word(kind: JudgeKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("{kind:?}"))
 }

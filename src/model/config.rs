@@ -299,11 +299,7 @@ impl Config {
                 }
             };
             let provider = raw.into_provider(base, &at)?;
-            if !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                || name.is_empty()
-            {
+            if !crate::names::is_name(&name) {
                 return Err(at(
                     span,
                     &format!(

@@ -28,10 +28,7 @@ impl FromStr for ModelRef {
         let s = s.trim();
         match s.split_once('/') {
             Some((p, m)) if !p.is_empty() && !m.is_empty() => {
-                if !p
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                {
+                if !crate::names::is_name(p) {
                     bail!(
                         "bad model reference `{s}`: the provider `{p}` may hold only letters, digits, `-` and `_`"
                     );

@@ -1,7 +1,7 @@
 //! The HTML report: one self-contained page. Every piece of model output and suite text is
 //! escaped: answers are untrusted.
 
-use super::tables::{cell_name, cell_rates, effect_table, fmt_null_p};
+use super::tables::{Table, cell_name, effect_table, effects_table, rates_table};
 use super::text::{arm_lines, work_line};
 use crate::run::{RunOutcome, SuiteResults};
 use crate::suite::LoadedSuite;
@@ -59,6 +59,29 @@ fn top_answers(outcome: &RunOutcome, k: usize) -> Vec<TopAnswers> {
     out
 }
 
+/// A table in HTML; the emphasised column's cells get their text, lower-cased, as class.
+pub(super) fn table(t: &Table) -> String {
+    let mut s = String::from("<table><tr>");
+    for h in &t.header {
+        let _ = write!(s, "<th>{}</th>", escape(h));
+    }
+    s.push_str("</tr>");
+    for row in &t.rows {
+        s.push_str("<tr>");
+        for (c, v) in row.iter().enumerate() {
+            let text = escape(Table::text(v));
+            if t.emphasis == Some(c) {
+                let _ = write!(s, "<td class=\"{}\">{text}</td>", text.to_lowercase());
+            } else {
+                let _ = write!(s, "<td>{text}</td>");
+            }
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</table>");
+    s
+}
+
 /// The whole report as an HTML page.
 pub fn html(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -> String {
     let mut s = String::new();
@@ -80,53 +103,17 @@ pub fn html(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -
         let _ = write!(s, "<li><strong>Note:</strong> {}</li>", escape(n));
     }
     let _ = write!(s, "</ul>");
-    let _ = write!(
-        s,
-        "<h2>Effects</h2><table><tr><th>effect</th><th>estimate</th><th>interval</th><th>deciding p</th><th>adjusted</th><th>verdict</th></tr>"
-    );
-    for (_, r) in &results.effects {
-        let v = format!("{:?}", r.verdict).to_lowercase();
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{:+.4}</td><td>[{:+.4}, {:+.4}]</td><td>{}</td><td>{}</td><td class=\"{v}\">{v}</td></tr>",
-            escape(&r.name),
-            r.estimate,
-            r.ci.0,
-            r.ci.1,
-            escape(&fmt_null_p(r, r.p_value)),
-            escape(&fmt_null_p(r, r.p_adjusted))
-        );
-    }
-    let _ = write!(s, "</table>");
+    let _ = write!(s, "<h2>Effects</h2>{}", table(&effects_table(results)));
     for (decl, r) in &results.effects {
         let _ = write!(s, "<pre>{}</pre>", escape(&effect_table(decl, r)));
     }
     for (metric, agg) in &results.metrics {
         let _ = write!(
             s,
-            "<h2>{}</h2><table><tr><th>cell</th>",
-            escape(&metric.to_string())
+            "<h2>{}</h2>{}",
+            escape(&metric.to_string()),
+            table(&rates_table(agg))
         );
-        for a in &agg.arms {
-            let _ = write!(s, "<th>{}</th>", escape(&a.name));
-        }
-        let _ = write!(s, "</tr>");
-        let rates = cell_rates(agg);
-        let mut cells: Vec<&str> = rates.iter().map(|r| r.cell.as_str()).collect();
-        cells.dedup();
-        for c in cells {
-            let _ = write!(s, "<tr><td>{}</td>", escape(c));
-            for a in &agg.arms {
-                match rates.iter().find(|r| r.cell == c && r.arm == a.name) {
-                    Some(r) => {
-                        let _ = write!(s, "<td>{:.3} [{:.3}, {:.3}]</td>", r.value, r.ci.0, r.ci.1);
-                    }
-                    None => s.push_str("<td>–</td>"),
-                }
-            }
-            let _ = write!(s, "</tr>");
-        }
-        let _ = write!(s, "</table>");
     }
     let _ = write!(
         s,

@@ -1,6 +1,6 @@
 //! The markdown report.
 
-use super::tables::{cell_rates, effect_table, fmt_null_p};
+use super::tables::{Table, effect_table, effects_table, rates_table};
 use super::text::{arm_lines, work_line};
 use crate::run::{RunOutcome, SuiteResults};
 use crate::suite::LoadedSuite;
@@ -9,6 +9,32 @@ use std::fmt::Write as _;
 /// Escapes text for a markdown table cell.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A table in markdown: numeric columns right-aligned, the emphasised column in bold.
+pub(super) fn table(t: &Table) -> String {
+    let mut s = String::from("|");
+    for h in &t.header {
+        let _ = write!(s, " {} |", cell(h));
+    }
+    s.push_str("\n|");
+    for &numeric in &t.numeric {
+        s.push_str(if numeric { "---:|" } else { "---|" });
+    }
+    s.push('\n');
+    for row in &t.rows {
+        s.push('|');
+        for (c, v) in row.iter().enumerate() {
+            let text = cell(Table::text(v));
+            if t.emphasis == Some(c) {
+                let _ = write!(s, " **{text}** |");
+            } else {
+                let _ = write!(s, " {text} |");
+            }
+        }
+        s.push('\n');
+    }
+    s
 }
 
 /// The whole report as markdown.
@@ -30,25 +56,7 @@ pub fn markdown(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResult
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "## Effects (correction: {:?})\n", suite.suite.correction);
-    let _ = writeln!(
-        s,
-        "| effect | estimate | interval | deciding p | adjusted | verdict | unit |"
-    );
-    let _ = writeln!(s, "|---|---:|---|---:|---:|---|---|");
-    for (_, r) in &results.effects {
-        let _ = writeln!(
-            s,
-            "| {} | {:+.4} | [{:+.4}, {:+.4}] | {} | {} | **{:?}** | {:?} |",
-            cell(&r.name),
-            r.estimate,
-            r.ci.0,
-            r.ci.1,
-            cell(&fmt_null_p(r, r.p_value)),
-            cell(&fmt_null_p(r, r.p_adjusted)),
-            r.verdict,
-            r.unit
-        );
-    }
+    s.push_str(&table(&effects_table(results)));
     for (decl, r) in &results.effects {
         let _ = writeln!(s, "\n```text\n{}```", effect_table(decl, r));
     }
@@ -58,32 +66,7 @@ pub fn markdown(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResult
             s,
             "Pooled over analysed replicas; Wilson 95% intervals (sampling error only).\n"
         );
-        let _ = write!(s, "| cell |");
-        for a in &agg.arms {
-            let _ = write!(s, " {} |", cell(&a.name));
-        }
-        let _ = write!(s, "\n|---|");
-        for _ in &agg.arms {
-            let _ = write!(s, "---|");
-        }
-        let _ = writeln!(s);
-        let rates = cell_rates(agg);
-        let mut cells: Vec<&str> = rates.iter().map(|r| r.cell.as_str()).collect();
-        cells.dedup();
-        for c in cells {
-            let _ = write!(s, "| {} |", cell(c));
-            for a in &agg.arms {
-                match rates.iter().find(|r| r.cell == c && r.arm == a.name) {
-                    Some(r) => {
-                        let _ = write!(s, " {:.3} [{:.3}, {:.3}] |", r.value, r.ci.0, r.ci.1);
-                    }
-                    None => {
-                        let _ = write!(s, " – |");
-                    }
-                }
-            }
-            let _ = writeln!(s);
-        }
+        s.push_str(&table(&rates_table(agg)));
     }
     s
 }

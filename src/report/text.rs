@@ -1,6 +1,6 @@
 //! The plain-text report.
 
-use super::tables::{cell_rates, effect_table};
+use super::tables::{Table, effect_table, rates_table};
 use crate::run::{RunOutcome, SuiteResults};
 use crate::suite::LoadedSuite;
 use std::fmt::Write as _;
@@ -71,6 +71,46 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// A table as aligned lines: the first column left-aligned, the others right-aligned in at
+/// least 24 characters.
+pub(super) fn table_lines(t: &Table) -> Vec<String> {
+    let len = |s: &str| s.chars().count();
+    let widths: Vec<usize> = (0..t.header.len())
+        .map(|c| {
+            let widest = t
+                .rows
+                .iter()
+                .map(|r| len(Table::text(&r[c])))
+                .chain([len(&t.header[c])])
+                .max()
+                .unwrap_or(0);
+            if c == 0 {
+                widest.max(4)
+            } else {
+                widest.max(24)
+            }
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (c, (text, w)) in cells.into_iter().zip(&widths).enumerate() {
+            let _ = if c == 0 {
+                write!(s, "  {text:<w$}")
+            } else {
+                write!(s, "  {text:>w$}")
+            };
+        }
+        s
+    };
+    std::iter::once(line(t.header.iter().map(String::as_str).collect()))
+        .chain(
+            t.rows
+                .iter()
+                .map(|r| line(r.iter().map(Table::text).collect())),
+        )
+        .collect()
+}
+
 /// The whole report as text.
 pub fn text(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -> String {
     let mut s = String::new();
@@ -90,32 +130,8 @@ pub fn text(suite: &LoadedSuite, outcome: &RunOutcome, results: &SuiteResults) -
             s,
             "\nmetric {metric} per probe cell and arm (pooled over replicas; Wilson 95% interval):"
         );
-        let rates = cell_rates(agg);
-        let width = rates.iter().map(|r| r.cell.len()).max().unwrap_or(4).max(4);
-        let _ = write!(s, "  {:<width$}", "cell");
-        for a in &agg.arms {
-            let _ = write!(s, "  {:>24}", a.name);
-        }
-        let _ = writeln!(s);
-        let mut cells: Vec<&str> = rates.iter().map(|r| r.cell.as_str()).collect();
-        cells.dedup();
-        for cell in cells {
-            let _ = write!(s, "  {cell:<width$}");
-            for a in &agg.arms {
-                match rates.iter().find(|r| r.cell == cell && r.arm == a.name) {
-                    Some(r) => {
-                        let _ = write!(
-                            s,
-                            "  {:>24}",
-                            format!("{:.3} [{:.3}, {:.3}]", r.value, r.ci.0, r.ci.1)
-                        );
-                    }
-                    None => {
-                        let _ = write!(s, "  {:>24}", "-");
-                    }
-                }
-            }
-            let _ = writeln!(s);
+        for line in table_lines(&rates_table(agg)) {
+            let _ = writeln!(s, "{line}");
         }
     }
     let _ = writeln!(s, "\neffects (correction: {:?}):", suite.suite.correction);

@@ -75,9 +75,9 @@ async fn distill(
         Some(m) => m.parse::<ModelRef>()?,
     };
     let params = SamplingParams {
-        temperature: spec.temperature.unwrap_or(0.0),
+        temperature: spec.answer_temperature(),
         top_p: None,
-        max_tokens: spec.max_tokens.unwrap_or(1024),
+        max_tokens: spec.answer_max_tokens(),
         top_logprobs: None,
         seed: None,
     };

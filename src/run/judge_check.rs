@@ -25,12 +25,12 @@ pub async fn check_judge_examples(
     name: &str,
     ctx: &RunContext,
 ) -> Result<ExampleCheck> {
-    let spec = suite
-        .suite
+    let def = suite
         .judges
         .get(name)
         .with_context(|| format!("no judge `{name}`"))?;
-    let judge = Judge::build(name, spec, suite.suite.judge_model.as_deref())?;
+    let spec = &def.spec;
+    let judge = Judge::build(def)?;
     let agreement = match &judge {
         Judge::Rule(rule) => rule_agreement(rule, spec)?,
         Judge::Llm(llm) => {

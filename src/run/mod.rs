@@ -16,9 +16,7 @@ mod sampling;
 
 pub use execute::{execute, header};
 pub use judge_check::{ExampleCheck, check_judge_examples};
-pub use observe::{
-    MetricKey, SuiteResults, evaluate, evaluate_aggregates, metric_of, restrict, spec_of,
-};
+pub use observe::{MetricKey, SuiteResults, evaluate, evaluate_aggregates, metric_of, restrict};
 pub use plan::{Plan, PlannedReplica, ReplicaSource, plan};
 pub use progress::Progress;
 

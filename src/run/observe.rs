@@ -2,14 +2,10 @@
 
 use super::RunOutcome;
 use crate::effect::{
-    Aggregate, ArmInfo, Cell, Comparison, Correction, Direction, EffectInput, EffectResult,
-    EffectSpec, Expectation, Observation, ObservationTable, Scale, Unit,
+    Aggregate, ArmInfo, Cell, EffectInput, EffectResult, Observation, ObservationTable, Scale,
 };
 use crate::judge::JudgeOutput;
-use crate::suite::{
-    ClaimUnitName, CorrectionName, DirectionName, EffectDecl, EffectKindName, JudgeKind,
-    LoadedSuite,
-};
+use crate::suite::{Effect, LoadedSuite};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -35,7 +31,7 @@ impl std::fmt::Display for MetricKey {
 #[derive(Debug, Clone)]
 pub struct SuiteResults {
     pub metrics: IndexMap<MetricKey, Aggregate>,
-    pub effects: Vec<(EffectDecl, EffectResult)>,
+    pub effects: Vec<(Effect, EffectResult)>,
     /// Effect inputs (for baseline comparison), in the order of `effects`.
     pub inputs: Vec<EffectInput>,
 }
@@ -50,17 +46,15 @@ pub fn table(
     outcome: &RunOutcome,
     metric: &MetricKey,
 ) -> Result<ObservationTable> {
-    let spec = suite
-        .suite
+    let judge = suite
         .judges
         .get(&metric.judge)
         .with_context(|| format!("unknown judge `{}`", metric.judge))?;
-    let scale = match spec.kind {
-        JudgeKind::LlmRating => Scale::Score {
-            min: spec.min.unwrap_or(0) as f64,
-            max: spec.max.unwrap_or(100) as f64,
-        },
-        _ => Scale::Binary,
+    let scale = if judge.method.is_rating() {
+        let (min, max) = judge.method.value_range();
+        Scale::Score { min, max }
+    } else {
+        Scale::Binary
     };
     // Replica renumbering after screening.
     let kept: Vec<Vec<Option<u32>>> = outcome
@@ -142,96 +136,15 @@ pub fn table(
 }
 
 /// The metric an effect measures.
-pub fn metric_of(e: &EffectDecl) -> MetricKey {
+pub fn metric_of(e: &Effect) -> MetricKey {
     MetricKey {
         judge: e.metric.judge.clone(),
         label: e.metric.label.clone(),
     }
 }
 
-/// The effect engine's spec of a declared effect.
-pub fn spec_of(e: &EffectDecl) -> Result<EffectSpec> {
-    let need = |v: &Option<String>, what: &str| {
-        v.clone()
-            .with_context(|| format!("effect `{}` needs `{what}`", e.name))
-    };
-    let cond = || {
-        e.condition
-            .clone()
-            .with_context(|| format!("effect `{}` needs `condition`", e.name))
-    };
-    let comparison = match e.kind {
-        EffectKindName::ArmVsArm => Comparison::ArmVsArm {
-            treatment: need(&e.treatment, "treatment")?,
-            control: need(&e.control, "control")?,
-        },
-        EffectKindName::Contrast => {
-            let c = cond()?;
-            Comparison::Contrast {
-                arm: need(&e.arm, "arm")?,
-                var: c.var,
-                treatment_value: c.treatment.0,
-                control_value: c.control.0,
-            }
-        }
-        EffectKindName::DiffInDiff => {
-            let c = cond()?;
-            Comparison::DiffInDiff {
-                treatment: need(&e.treatment, "treatment")?,
-                control: need(&e.control, "control")?,
-                var: c.var,
-                treatment_value: c.treatment.0,
-                control_value: c.control.0,
-            }
-        }
-        EffectKindName::Level => Comparison::Level {
-            arm: need(&e.arm, "arm")?,
-            value: e
-                .value
-                .with_context(|| format!("effect `{}` needs `value`", e.name))?,
-        },
-    };
-    let direction = match e.direction {
-        DirectionName::Increase => Direction::Increase,
-        DirectionName::Decrease => Direction::Decrease,
-        DirectionName::None => Direction::None,
-    };
-    Ok(EffectSpec {
-        name: e.name.clone(),
-        comparison,
-        expectation: Expectation {
-            direction,
-            min_effect: e.min_effect.unwrap_or(0.0),
-            margin: e.margin.unwrap_or(0.0),
-            alpha: e.alpha.unwrap_or(0.05),
-            unit: match e.unit.unwrap_or_default() {
-                ClaimUnitName::Replica => Unit::Replica,
-                ClaimUnitName::Sample => Unit::Sample,
-            },
-        },
-    })
-}
-
-/// The arms an effect compares.
-fn arms_of(c: &Comparison) -> Vec<&str> {
-    match c {
-        Comparison::ArmVsArm { treatment, control }
-        | Comparison::DiffInDiff {
-            treatment, control, ..
-        } => {
-            vec![treatment, control]
-        }
-        Comparison::Contrast { arm, .. } | Comparison::Level { arm, .. } => vec![arm],
-    }
-}
-
 /// A metric's aggregate restricted to an effect: its arms, its probes and its `where` filter.
-pub fn restrict(
-    suite: &LoadedSuite,
-    e: &EffectDecl,
-    spec: &EffectSpec,
-    agg: &Aggregate,
-) -> Aggregate {
+pub fn restrict(suite: &LoadedSuite, e: &Effect, agg: &Aggregate) -> Aggregate {
     let probes: Vec<String> = e
         .probes
         .clone()
@@ -246,7 +159,7 @@ pub fn restrict(
                     .all(|(var, ok)| c.vars.get(var).is_some_and(|v| ok.accepts(v)))
         })
         .collect();
-    let wanted = arms_of(&spec.comparison);
+    let wanted = e.spec.comparison.arms();
     let arm_index: Vec<Option<u32>> = {
         let mut next = 0;
         agg.arms
@@ -299,20 +212,10 @@ pub fn restrict(
     }
 }
 
-/// The suite's multiple-comparison correction.
-pub fn correction_of(c: CorrectionName) -> Correction {
-    match c {
-        CorrectionName::Holm => Correction::Holm,
-        CorrectionName::Bonferroni => Correction::Bonferroni,
-        CorrectionName::Bh => Correction::Bh,
-        CorrectionName::None => Correction::None,
-    }
-}
-
 /// Aggregates every metric the suite's effects use and evaluates the effects.
 pub fn evaluate(suite: &LoadedSuite, outcome: &RunOutcome) -> Result<SuiteResults> {
     let mut metrics: IndexMap<MetricKey, Aggregate> = IndexMap::new();
-    for e in &suite.suite.effects {
+    for e in &suite.effects {
         let key = metric_of(e);
         if !metrics.contains_key(&key) {
             let agg = table(suite, outcome, &key)?.aggregate();
@@ -328,22 +231,17 @@ pub fn evaluate_aggregates(
     metrics: IndexMap<MetricKey, Aggregate>,
 ) -> Result<SuiteResults> {
     let mut inputs = Vec::new();
-    for e in &suite.suite.effects {
-        let spec = spec_of(e)?;
+    for e in &suite.effects {
         let agg = metrics
             .get(&metric_of(e))
-            .with_context(|| format!("no data for effect `{}`", e.name))?;
+            .with_context(|| format!("no data for effect `{}`", e.name()))?;
         inputs.push(EffectInput {
-            data: restrict(suite, e, &spec, agg),
-            spec,
+            data: restrict(suite, e, agg),
+            spec: e.spec.clone(),
         });
     }
-    let results = crate::effect::evaluate(
-        &inputs,
-        correction_of(suite.suite.correction),
-        BOOTSTRAP_SEED,
-    );
-    let effects = suite.suite.effects.iter().cloned().zip(results).collect();
+    let results = crate::effect::evaluate(&inputs, suite.suite.correction, BOOTSTRAP_SEED);
+    let effects = suite.effects.iter().cloned().zip(results).collect();
     Ok(SuiteResults {
         metrics,
         effects,

@@ -1,11 +1,11 @@
 //! Planning: a suite × a model → the fine-tunes, sample cells and judge calls a run needs,
 //! with token counts and an estimated price.
 
-use crate::judge::llm::judge_model_for;
+use crate::judge::llm::judge_model;
 use crate::model::registry::Providers;
 use crate::model::{Hyperparameters, ModelRef};
 use crate::store::Store;
-use crate::suite::{ArmSpec, JudgeKind, LoadedSuite, ProbeCell, ResolvedDataset, ScreenSpec};
+use crate::suite::{ArmSpec, JudgeMethod, LoadedSuite, ProbeCell, ResolvedDataset, ScreenSpec};
 use anyhow::{Context, Result};
 use std::fmt::Write as _;
 
@@ -208,7 +208,7 @@ fn dataset_size(suite: &LoadedSuite, name: &str) -> (u64, u64) {
             (ts.conversations.len() as u64, toks)
         }
         Some(ResolvedDataset::Distill { prompts, spec }) => {
-            let answer = spec.max_tokens.unwrap_or(1024) as u64 / 2;
+            let answer = spec.answer_max_tokens() as u64 / 2;
             let toks = prompts
                 .iter()
                 .flatten()
@@ -268,7 +268,7 @@ fn estimate(
                 .flatten()
                 .unwrap_or(model.clone());
             let input: u64 = prompts.iter().flatten().map(|m| tokens(&m.content)).sum();
-            let output = spec.max_tokens.unwrap_or(1024) as u64 / 2 * prompts.len() as u64;
+            let output = spec.answer_max_tokens() as u64 / 2 * prompts.len() as u64;
             e.samples += prompts.len() as u64;
             e.sample_input_tokens += input;
             e.sample_output_tokens += output;
@@ -323,16 +323,16 @@ fn estimate(
     }
     // LLM judge calls: one per judged sample.
     let replicas: u64 = arms.iter().map(|a| a.replicas.len() as u64).sum();
-    for (name, judge) in &suite.suite.judges {
-        if !crate::judge::is_llm(judge.kind) {
+    for (name, judge) in &suite.judges {
+        let JudgeMethod::Llm { prompt, .. } = &judge.method else {
             continue;
-        }
+        };
         let judged: Vec<&ProbeCell> = cells
             .iter()
             .filter(|c| c.judges.iter().any(|j| j == name))
             .collect();
         let calls: u64 = judged.iter().map(|c| c.samples as u64).sum::<u64>() * replicas;
-        let prompt = tokens(judge.prompt.as_deref().unwrap_or(""));
+        let prompt = tokens(prompt);
         let input: u64 = judged
             .iter()
             .map(|c| {
@@ -340,16 +340,12 @@ fn estimate(
             })
             .sum::<u64>()
             * replicas;
-        let output_per = if judge.kind == JudgeKind::LlmRating {
-            1
-        } else {
-            200
-        };
+        let output_per = if judge.method.is_rating() { 1 } else { 200 };
         e.judge_calls += calls;
         e.judge_input_tokens += input;
         e.judge_output_tokens += calls * output_per;
-        // The same precedence as the run itself (`WEIRDGEN_JUDGE_MODEL` first).
-        if let Ok(jm) = judge_model_for(name, judge, suite.suite.judge_model.as_deref()) {
+        // The judge model the run asks: the one the suite picked.
+        if let Ok(jm) = judge_model(judge) {
             if !e.judge_models.contains(&jm.to_string()) {
                 e.judge_models.push(jm.to_string());
             }

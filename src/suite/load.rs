@@ -4,8 +4,10 @@
 use super::cells::{ProbeCell, expand};
 use super::datasets::{ResolvedDataset, resolve};
 use super::diags::Diags;
-use super::error::{Diagnostic, SuiteError};
+use super::effect_def::Effect;
+use super::error::{Diagnostic, KeyPath, SuiteError};
 use super::external;
+use super::judge_def::{JUDGE_MODEL_ENV, JudgeDef};
 use super::limits;
 use super::query;
 use super::source::{Checkout, SourceRoots};
@@ -30,6 +32,10 @@ pub struct LoadedSuite {
     pub datasets: IndexMap<String, ResolvedDataset>,
     /// The checkout of the suite's `source`, when it declares one.
     pub source: Option<Checkout>,
+    /// Every judge with its kind's parameters and its judge model, in file order.
+    pub judges: IndexMap<String, JudgeDef>,
+    /// Every effect with its comparison and expectation, in file order.
+    pub effects: Vec<Effect>,
 }
 
 impl LoadedSuite {
@@ -41,10 +47,9 @@ impl LoadedSuite {
 
     /// The labels a judge can give, in order (empty for a rating judge or an unknown name).
     pub fn judge_labels(&self, judge: &str) -> Vec<String> {
-        self.suite
-            .judges
+        self.judges
             .get(judge)
-            .map(query::judge_labels)
+            .map(|j| j.method.labels())
             .unwrap_or_default()
     }
 
@@ -91,6 +96,26 @@ pub fn load_with(path: &Path, roots: &SourceRoots) -> Result<LoadedSuite, SuiteE
         return Err(e);
     }
     let hash = suite_hash(&text, &datasets);
+    let env = std::env::var(JUDGE_MODEL_ENV).ok();
+    let judges = suite
+        .judges
+        .iter()
+        .map(|(name, spec)| {
+            let def = JudgeDef::new(name, spec, suite.judge_model.as_deref(), env.as_deref());
+            (name.clone(), def)
+        })
+        .collect();
+    let mut d = Diags::new(path);
+    let mut effects = Vec::with_capacity(suite.effects.len());
+    for (i, e) in suite.effects.iter().enumerate() {
+        match Effect::new(e) {
+            Ok(e) => effects.push(e),
+            Err(message) => d.at(&KeyPath::root().key("effects").index(i), message),
+        }
+    }
+    if let Some(e) = d.into_error(&text) {
+        return Err(e);
+    }
     Ok(LoadedSuite {
         suite,
         path: path.to_path_buf(),
@@ -98,6 +123,8 @@ pub fn load_with(path: &Path, roots: &SourceRoots) -> Result<LoadedSuite, SuiteE
         hash,
         datasets,
         source,
+        judges,
+        effects,
     })
 }
 
@@ -122,20 +149,13 @@ fn parse(path: &Path, text: &str) -> Result<Suite, SuiteError> {
 
 /// A serde_yaml error as `file:line:column: message` (the message without its position).
 fn yaml_error(path: &Path, e: &serde_yaml::Error) -> SuiteError {
-    let mut message = e.to_string();
-    let loc = e.location();
-    if let Some(l) = &loc {
-        let at = format!(" at line {} column {}", l.line(), l.column());
-        if let Some(i) = message.find(&at) {
-            message.replace_range(i..i + at.len(), "");
-        }
-    }
+    let (at, message) = crate::yaml_error::split(e);
     SuiteError {
         file: path.to_path_buf(),
         diagnostics: vec![Diagnostic {
             file: path.to_path_buf(),
-            line: loc.as_ref().map(|l| l.line()),
-            column: loc.as_ref().map(|l| l.column()),
+            line: at.map(|(l, _)| l),
+            column: at.map(|(_, c)| c),
             key: String::new(),
             message,
         }],

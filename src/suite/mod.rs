@@ -4,9 +4,11 @@
 mod cells;
 mod datasets;
 mod diags;
+mod effect_def;
 mod error;
 mod external;
 pub mod extract;
+mod judge_def;
 mod limits;
 mod load;
 mod locate;
@@ -20,8 +22,13 @@ mod validate;
 
 pub use cells::ProbeCell;
 pub use datasets::ResolvedDataset;
+pub use effect_def::{Comparison, Effect, EffectSpec, Expectation};
 pub use error::{Diagnostic, SuiteError};
 pub use external::absent_source;
+pub use judge_def::{
+    JUDGE_MODEL_ENV, JudgeDef, JudgeMethod, JudgeModel, LlmRead, MISSING, RuleKind,
+    pick_judge_model,
+};
 pub use load::{LoadedSuite, discover, load, load_with};
 pub use schema::schema;
 pub use source::{Checkout, SourceRoots};

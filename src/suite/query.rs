@@ -1,11 +1,8 @@
-//! Facts derived from a suite's declarations: a probe's variables and judges, the labels a
-//! judge can give. Validation and the loaded suite's accessors both use them.
+//! Facts derived from a suite's declarations: a probe's variables and judges. Validation and
+//! the loaded suite's accessors both use them.
 
-use super::types::{JudgeKind, JudgeSpec, ProbeSpec, Suite};
+use super::types::{ProbeSpec, Suite};
 use indexmap::{IndexMap, IndexSet};
-
-/// The word for a missing judgment in `examples` (never a label).
-pub(crate) const MISSING: &str = "missing";
 
 /// A probe's variables (from `cases`, then `vars`) with their distinct values in order.
 pub(crate) fn probe_variables(p: &ProbeSpec) -> IndexMap<String, Vec<String>> {
@@ -39,43 +36,4 @@ pub(crate) fn probes_scored_by(suite: &Suite, judge: &str) -> Vec<String> {
         .filter(|(_, p)| probe_judges(suite, p).contains(&judge))
         .map(|(n, _)| n.clone())
         .collect()
-}
-
-/// Whether a judge gives scores (`llm_rating`) rather than labels.
-pub(crate) fn is_rating(j: &JudgeSpec) -> bool {
-    j.kind == JudgeKind::LlmRating
-}
-
-/// The labels a judge can give, in order (empty for a rating judge).
-pub(crate) fn judge_labels(j: &JudgeSpec) -> Vec<String> {
-    let mut out: Vec<String> = match j.kind {
-        JudgeKind::Regex | JudgeKind::ContainsAny | JudgeKind::Prefix | JudgeKind::Exact => {
-            j.rules.keys().cloned().collect()
-        }
-        JudgeKind::Choice if j.key_var.is_some() => vec!["match".into(), "mismatch".into()],
-        JudgeKind::Choice => j
-            .labels
-            .clone()
-            .unwrap_or_else(|| vec!["A".into(), "B".into()]),
-        JudgeKind::LlmLabel | JudgeKind::LlmFreeForm => j.labels.clone().unwrap_or_default(),
-        JudgeKind::LlmRating => return Vec::new(),
-    };
-    if let Some(o) = &j.otherwise
-        && !out.contains(o)
-    {
-        out.push(o.clone());
-    }
-    out
-}
-
-/// The range of a judge's values: `[0, 1]` for labels (a rate), `[min, max]` for ratings.
-pub(crate) fn value_range(j: &JudgeSpec) -> (f64, f64) {
-    if is_rating(j) {
-        (
-            f64::from(j.min.unwrap_or(0)),
-            f64::from(j.max.unwrap_or(100)),
-        )
-    } else {
-        (0.0, 1.0)
-    }
 }

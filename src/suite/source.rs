@@ -182,12 +182,7 @@ fn digest(algo: Algo, bytes: &[u8]) -> String {
 /// The problems of a source declaration (name, commit, paths and hashes), as (key, message).
 pub fn check_spec(spec: &SourceSpec) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    if spec.name.is_empty()
-        || !spec
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if !crate::names::is_name(&spec.name) {
         out.push((
             "name".into(),
             format!(

@@ -31,11 +31,6 @@ impl fmt::Display for TemplateError {
 
 impl std::error::Error for TemplateError {}
 
-/// Whether `c` may appear in a placeholder name.
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
-}
-
 impl Template {
     /// Parses `text`. A placeholder name holds letters, digits, `_` and `-`.
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
@@ -66,7 +61,7 @@ impl Template {
                         }
                     };
                     let name: String = chars[start + 1..end].iter().collect();
-                    if name.is_empty() || !name.chars().all(is_name_char) {
+                    if !crate::names::is_name(&name) {
                         return Err(TemplateError {
                             offset: start,
                             message: format!(

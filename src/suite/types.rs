@@ -156,6 +156,18 @@ pub struct DistillSpec {
     pub max_tokens: Option<u32>,
 }
 
+impl DistillSpec {
+    /// The sampling temperature of the answers (default 0).
+    pub fn answer_temperature(&self) -> f64 {
+        self.temperature.unwrap_or(0.0)
+    }
+
+    /// The answers' length limit (default 1024).
+    pub fn answer_max_tokens(&self) -> u32 {
+        self.max_tokens.unwrap_or(1024)
+    }
+}
+
 /// A message with `{name}` placeholders (`{{` and `}}` for literal braces).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -303,6 +315,22 @@ pub enum JudgeKind {
     LlmFreeForm,
 }
 
+impl JudgeKind {
+    /// The kind's word in the YAML (`contains_any`).
+    pub fn name(self) -> &'static str {
+        match self {
+            JudgeKind::Regex => "regex",
+            JudgeKind::ContainsAny => "contains_any",
+            JudgeKind::Prefix => "prefix",
+            JudgeKind::Exact => "exact",
+            JudgeKind::Choice => "choice",
+            JudgeKind::LlmLabel => "llm_label",
+            JudgeKind::LlmRating => "llm_rating",
+            JudgeKind::LlmFreeForm => "llm_free_form",
+        }
+    }
+}
+
 /// How answers become labels or scores.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -396,6 +424,18 @@ pub enum EffectKindName {
     DiffInDiff,
     /// The rate (or mean) in `arm` vs the fixed `value`.
     Level,
+}
+
+impl EffectKindName {
+    /// The kind's word in the YAML (`arm_vs_arm`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EffectKindName::ArmVsArm => "arm_vs_arm",
+            EffectKindName::Contrast => "contrast",
+            EffectKindName::DiffInDiff => "diff_in_diff",
+            EffectKindName::Level => "level",
+        }
+    }
 }
 
 /// The expected direction of an effect.

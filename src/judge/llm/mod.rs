@@ -16,78 +16,36 @@ use crate::chat::Message;
 use crate::judge::{JudgeInput, JudgeOutput};
 use crate::model::{Completion, ModelRef, SampleRequest, Sampler, SamplingParams, Usage};
 use crate::suite::template::Template;
-use crate::suite::{JudgeKind, JudgeSpec};
+use crate::suite::{JudgeDef, JudgeKind, JudgeMethod, JudgeModel, JudgeSpec, LlmRead};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::json;
 
-/// The environment variable that pins the judge model of every LLM judge.
-pub const JUDGE_MODEL_ENV: &str = "WEIRDGEN_JUDGE_MODEL";
+pub use crate::suite::JUDGE_MODEL_ENV;
 
 /// Reply budget of a label judge (room to explain before the final line).
 const LABEL_MAX_TOKENS: u32 = 1024;
 /// Top alternatives a rating judge asks for (the most OpenAI returns).
 const RATING_TOP_LOGPROBS: u32 = 20;
-/// Default share of probability mass that must be on numbers.
-const DEFAULT_MIN_NUMERIC_MASS: f64 = 0.25;
 /// Bumped when requests or parsing change, so cached judgments are not reused.
 const DEFINITION_FORMAT: u32 = 1;
 
-/// The judge model: `WEIRDGEN_JUDGE_MODEL` when set (and not empty), else the suite's
-/// `judge_model`, else none.
-pub fn judge_model(suite_value: Option<&str>) -> Result<Option<ModelRef>> {
-    let env = std::env::var(JUDGE_MODEL_ENV).ok();
-    resolve_judge_model(env.as_deref(), None, suite_value)
-}
-
-/// The model that runs judge `name`: `WEIRDGEN_JUDGE_MODEL` (it pins every LLM judge), else
-/// the judge's own `model`, else the suite's `judge_model`; an error when there is none.
-pub fn judge_model_for(
-    name: &str,
-    spec: &JudgeSpec,
-    suite_value: Option<&str>,
-) -> Result<ModelRef> {
-    let env = std::env::var(JUDGE_MODEL_ENV).ok();
-    resolve_judge_model(env.as_deref(), spec.model.as_deref(), suite_value)?.ok_or_else(|| {
+/// The model that runs the LLM judge `def`, as its suite picked it
+/// ([`crate::suite::pick_judge_model`]); an error when there is none or it does not parse.
+pub fn judge_model(def: &JudgeDef) -> Result<ModelRef> {
+    let m = def.model.as_ref().ok_or_else(|| {
         anyhow!(
-            "judge `{name}` needs a judge model: set the suite's `judge_model`, the judge's `model` or {JUDGE_MODEL_ENV}"
+            "judge `{}` needs a judge model: set the suite's `judge_model`, the judge's `model` or {JUDGE_MODEL_ENV}",
+            def.name
         )
-    })
+    })?;
+    parse_judge_model(m)
 }
 
-/// The first of `env`, `judge` and `suite` that is given, parsed.
-fn resolve_judge_model(
-    env: Option<&str>,
-    judge: Option<&str>,
-    suite: Option<&str>,
-) -> Result<Option<ModelRef>> {
-    let sources = [
-        (env, JUDGE_MODEL_ENV),
-        (judge, "the judge's `model`"),
-        (suite, "`judge_model`"),
-    ];
-    for (value, what) in sources {
-        if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-            return v.parse().map(Some).with_context(|| format!("in {what}"));
-        }
-    }
-    Ok(None)
-}
-
-/// What a judge kind reads from its reply.
-#[derive(Debug, Clone)]
-enum Mode {
-    Label {
-        labels: Vec<String>,
-    },
-    Rating {
-        min: u32,
-        max: u32,
-        min_numeric_mass: f64,
-    },
-    /// The reply text is the label (llmcomp's `free_form_judge`).
-    FreeForm {
-        max_tokens: u32,
-    },
+/// A picked judge model, parsed; an error names where it was given.
+fn parse_judge_model(m: &JudgeModel) -> Result<ModelRef> {
+    m.reference
+        .parse()
+        .with_context(|| format!("in {}", m.from))
 }
 
 /// An LLM judge ready to ask its judge model.
@@ -95,7 +53,7 @@ enum Mode {
 pub struct LlmJudge {
     name: String,
     prompt: Template,
-    mode: Mode,
+    mode: LlmRead,
     model: ModelRef,
     hash: String,
 }
@@ -113,17 +71,9 @@ pub struct JudgeReply {
     pub usage: Usage,
 }
 
-/// The suite spelling of a judge kind (`llm_label`, `regex`, ...).
-fn kind_name(kind: JudgeKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("{kind:?}"))
-}
-
 impl LlmJudge {
     /// Checks an `llm_label` or `llm_rating` spec and binds it to its judge model (resolved
-    /// by the caller, e.g. with [`judge_model_for`]).
+    /// by the caller, e.g. with [`judge_model`]).
     pub fn new(name: &str, spec: &JudgeSpec, judge_model: ModelRef) -> Result<LlmJudge> {
         Self::build(spec, judge_model)
             .map(|mut j| {
@@ -134,11 +84,10 @@ impl LlmJudge {
     }
 
     fn build(spec: &JudgeSpec, model: ModelRef) -> Result<LlmJudge> {
-        let kind = kind_name(spec.kind);
-        ensure!(
-            crate::judge::is_llm(spec.kind),
-            "a `{kind}` judge is not an LLM judge"
-        );
+        let kind = spec.kind.name();
+        let JudgeMethod::Llm { read, .. } = JudgeMethod::of(spec) else {
+            bail!("a `{kind}` judge is not an LLM judge");
+        };
         ensure!(
             spec.rules.is_empty()
                 && spec.otherwise.is_none()
@@ -160,28 +109,24 @@ impl LlmJudge {
             spec.kind == JudgeKind::LlmFreeForm || spec.max_tokens.is_none(),
             "`max_tokens` belongs to `llm_free_form` judges"
         );
-        let mode = match spec.kind {
-            JudgeKind::LlmFreeForm => {
+        let no_range = spec.min.is_none() && spec.max.is_none() && spec.min_numeric_mass.is_none();
+        match &read {
+            LlmRead::FreeForm { max_tokens, .. } => {
                 ensure!(
-                    spec.min.is_none() && spec.max.is_none() && spec.min_numeric_mass.is_none(),
+                    no_range,
                     "`min`, `max` and `min_numeric_mass` belong to `llm_rating` judges"
                 );
-                let max_tokens = spec.max_tokens.unwrap_or(LABEL_MAX_TOKENS);
-                ensure!(max_tokens > 0, "`max_tokens` must be at least 1");
-                Mode::FreeForm { max_tokens }
+                ensure!(*max_tokens > 0, "`max_tokens` must be at least 1");
             }
-            JudgeKind::LlmLabel => {
+            LlmRead::Label { labels } => {
                 ensure!(
-                    spec.min.is_none() && spec.max.is_none() && spec.min_numeric_mass.is_none(),
+                    no_range,
                     "`min`, `max` and `min_numeric_mass` belong to `llm_rating` judges"
                 );
-                let labels = spec
-                    .labels
-                    .clone()
-                    .ok_or_else(|| anyhow!("an `llm_label` judge needs `labels`"))?;
+                ensure!(spec.labels.is_some(), "an `llm_label` judge needs `labels`");
                 ensure!(labels.len() >= 2, "`labels` needs at least two labels");
                 let mut seen = Vec::new();
-                for l in &labels {
+                for l in labels {
                     ensure!(
                         !l.trim().is_empty() && !l.contains(['*', '`', '\n']),
                         "label `{l}` must be non-empty, on one line, without `*` or backticks"
@@ -193,27 +138,24 @@ impl LlmJudge {
                     );
                     seen.push(n);
                 }
-                Mode::Label { labels }
             }
-            _ => {
+            LlmRead::Rating {
+                min,
+                max,
+                min_numeric_mass,
+            } => {
                 ensure!(
                     spec.labels.is_none(),
                     "`labels` belong to `llm_label` judges"
                 );
-                let (min, max) = (spec.min.unwrap_or(0), spec.max.unwrap_or(100));
                 ensure!(min < max, "`min` ({min}) must be below `max` ({max})");
-                let mass = spec.min_numeric_mass.unwrap_or(DEFAULT_MIN_NUMERIC_MASS);
                 ensure!(
-                    mass > 0.0 && mass <= 1.0,
-                    "`min_numeric_mass` must lie in (0, 1], not {mass}"
+                    *min_numeric_mass > 0.0 && *min_numeric_mass <= 1.0,
+                    "`min_numeric_mass` must lie in (0, 1], not {min_numeric_mass}"
                 );
-                Mode::Rating {
-                    min,
-                    max,
-                    min_numeric_mass: mass,
-                }
             }
-        };
+        }
+        let mode = read;
         let hash = definition_hash(prompt, &mode, &model);
         Ok(LlmJudge {
             name: String::new(),
@@ -232,7 +174,7 @@ impl LlmJudge {
     /// Whether the judge reads log-probabilities (a rating judge): without them its rating
     /// is parsed from the reply's text.
     pub fn reads_logprobs(&self) -> bool {
-        matches!(self.mode, Mode::Rating { .. })
+        matches!(self.mode, LlmRead::Rating { .. })
     }
 
     /// The judge's name in its suite.
@@ -266,21 +208,21 @@ impl LlmJudge {
                 )
             })?;
         let params = match self.mode {
-            Mode::Label { .. } => SamplingParams {
+            LlmRead::Label { .. } => SamplingParams {
                 temperature: 0.0,
                 top_p: None,
                 max_tokens: LABEL_MAX_TOKENS,
                 top_logprobs: None,
                 seed: None,
             },
-            Mode::Rating { .. } => SamplingParams {
+            LlmRead::Rating { .. } => SamplingParams {
                 temperature: 0.0,
                 top_p: None,
                 max_tokens: 1,
                 top_logprobs: Some(RATING_TOP_LOGPROBS),
                 seed: None,
             },
-            Mode::FreeForm { max_tokens } => SamplingParams {
+            LlmRead::FreeForm { max_tokens, .. } => SamplingParams {
                 temperature: 0.0,
                 top_p: None,
                 max_tokens,
@@ -294,8 +236,8 @@ impl LlmJudge {
     /// Reads the judge model's reply (pure).
     pub fn parse(&self, completion: &Completion) -> JudgeReply {
         let (output, from_text) = match &self.mode {
-            Mode::FreeForm { .. } => (JudgeOutput::Label(completion.text.clone()), false),
-            Mode::Label { labels } => (
+            LlmRead::FreeForm { .. } => (JudgeOutput::Label(completion.text.clone()), false),
+            LlmRead::Label { labels } => (
                 parse::label(
                     &completion.text,
                     labels,
@@ -303,7 +245,7 @@ impl LlmJudge {
                 ),
                 false,
             ),
-            Mode::Rating {
+            LlmRead::Rating {
                 min,
                 max,
                 min_numeric_mass,
@@ -357,25 +299,27 @@ impl LlmJudge {
     }
 }
 
-fn definition_hash(prompt: &str, mode: &Mode, model: &ModelRef) -> String {
+fn definition_hash(prompt: &str, mode: &LlmRead, model: &ModelRef) -> String {
     let (kind, read) = match mode {
-        Mode::FreeForm { max_tokens } => ("llm_free_form", json!({ "max_tokens": max_tokens })),
-        Mode::Label { labels } => (
-            "llm_label",
+        LlmRead::FreeForm { max_tokens, .. } => {
+            (JudgeKind::LlmFreeForm, json!({ "max_tokens": max_tokens }))
+        }
+        LlmRead::Label { labels } => (
+            JudgeKind::LlmLabel,
             json!({ "labels": labels, "max_tokens": LABEL_MAX_TOKENS }),
         ),
-        Mode::Rating {
+        LlmRead::Rating {
             min,
             max,
             min_numeric_mass,
         } => (
-            "llm_rating",
+            JudgeKind::LlmRating,
             json!({ "min": min, "max": max, "min_numeric_mass": min_numeric_mass,
                     "top_logprobs": RATING_TOP_LOGPROBS }),
         ),
     };
     let v = json!({
-        "format": DEFINITION_FORMAT, "kind": kind, "prompt": prompt, "read": read,
+        "format": DEFINITION_FORMAT, "kind": kind.name(), "prompt": prompt, "read": read,
         "model": model.to_string(),
     });
     blake3::hash(v.to_string().as_bytes()).to_hex().to_string()

@@ -350,9 +350,8 @@ fn definition_hash_covers_what_decides_the_output() {
 #[test]
 fn judge_model_precedence() {
     let r = |env, judge, suite| {
-        resolve_judge_model(env, judge, suite)
-            .unwrap()
-            .map(|m| m.to_string())
+        crate::suite::pick_judge_model(env, judge, suite)
+            .map(|m| parse_judge_model(&m).unwrap().to_string())
     };
     assert_eq!(r(None, None, None), None);
     assert_eq!(r(None, None, Some("openai/a")).as_deref(), Some("openai/a"));
@@ -368,7 +367,8 @@ fn judge_model_precedence() {
         r(Some("  "), None, Some("openai/a")).as_deref(),
         Some("openai/a")
     );
-    let e = resolve_judge_model(Some("gpt-4.1"), None, None).unwrap_err();
+    let picked = crate::suite::pick_judge_model(Some("gpt-4.1"), None, None).unwrap();
+    let e = parse_judge_model(&picked).unwrap_err();
     assert!(format!("{e:#}").contains(JUDGE_MODEL_ENV), "{e:#}");
 }
 

@@ -144,11 +144,7 @@ impl Target {
 }
 
 fn check_name(name: &str) -> Result<()> {
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if !crate::names::is_name(name) {
         bail!("the spec name `{name}` may hold only letters, digits, `-` and `_`");
     }
     Ok(())

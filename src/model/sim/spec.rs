@@ -175,13 +175,5 @@ fn dist(answers: IndexMap<String, f64>) -> Result<Dist> {
 
 /// `file:line:column: message` for a YAML syntax or type error.
 fn yaml_error(file: &Path, e: &serde_yaml::Error) -> anyhow::Error {
-    let msg = e.to_string();
-    match e.location() {
-        Some(loc) => {
-            let at = format!(" at line {} column {}", loc.line(), loc.column());
-            let msg = msg.replacen(&at, "", 1);
-            anyhow!("{}:{}:{}: {msg}", file.display(), loc.line(), loc.column())
-        }
-        None => anyhow!("{}: {msg}", file.display()),
-    }
+    anyhow!(crate::yaml_error::describe(&file.display().to_string(), e))
 }

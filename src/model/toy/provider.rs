@@ -163,11 +163,7 @@ impl Name {
             ),
             _ => (base, 0),
         };
-        if world.is_empty()
-            || !world
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        if !crate::names::is_name(world) {
             bail!("bad toy model `{model}`: expected `toy/<world>-s<N>`, e.g. `toy/world-s0`");
         }
         Ok(Name {

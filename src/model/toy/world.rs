@@ -148,10 +148,8 @@ impl GoalSpec {
 impl WorldSpec {
     /// Parses and validates a world spec; `origin` names the file in errors.
     pub fn parse(text: &str, origin: &str) -> Result<WorldSpec> {
-        let spec: WorldSpec = serde_yaml::from_str(text).map_err(|e| match e.location() {
-            Some(l) => anyhow::anyhow!("{origin}:{}:{}: {e}", l.line(), l.column()),
-            None => anyhow::anyhow!("{origin}: {e}"),
-        })?;
+        let spec: WorldSpec = serde_yaml::from_str(text)
+            .map_err(|e| anyhow::anyhow!(crate::yaml_error::describe(origin, &e)))?;
         spec.validate()
             .with_context(|| format!("{origin}: invalid toy world"))?;
         Ok(spec)
@@ -391,11 +389,7 @@ fn check_mix(what: &str, m: &QuestionMix) -> Result<()> {
 }
 
 fn check_name(name: &str) -> Result<()> {
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    if !crate::names::is_name(name) {
         bail!("world name `{name}` may hold only letters, digits, `-` and `_`");
     }
     Ok(())

@@ -29,9 +29,8 @@ pub(super) async fn judge_answers(
         .map(|(a, r, c)| (&arms[a].replicas[r].model, &cells[c]))
         .collect();
     let mut notes: Vec<String> = unknown_words_note(ctx, &asked).into_iter().collect();
-    for (name, spec) in &suite.suite.judges {
-        let judge = Judge::build(name, spec, suite.suite.judge_model.as_deref())
-            .with_context(|| format!("judge `{name}`"))?;
+    for (name, def) in &suite.judges {
+        let judge = Judge::build(def).with_context(|| format!("judge `{name}`"))?;
         let mut items = Vec::new();
         for (a, arm) in answers.iter().enumerate() {
             for (r, rep) in arm.iter().enumerate() {

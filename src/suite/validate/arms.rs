@@ -2,7 +2,8 @@
 
 use super::Ck;
 use crate::suite::error::{KeyPath, unknown};
-use crate::suite::query::{probes_scored_by, value_range};
+use crate::suite::judge_def::JudgeMethod;
+use crate::suite::query::probes_scored_by;
 use crate::suite::types::{ArmSpec, FinetuneSpec, ScreenSpec};
 
 impl Ck<'_> {
@@ -138,7 +139,7 @@ impl Ck<'_> {
             );
         }
         if let Some(j) = judge {
-            let (lo, hi) = value_range(j);
+            let (lo, hi) = JudgeMethod::of(j).value_range();
             if !(lo..=hi).contains(&s.min) {
                 self.d.at(
                     &key.key("min"),

@@ -2,31 +2,9 @@
 
 use super::Ck;
 use crate::suite::error::{KeyPath, has_no, quoted_list, unknown};
-use crate::suite::query::{
-    is_rating, judge_labels, probe_variables, probes_scored_by, value_range,
-};
-use crate::suite::types::{DirectionName, EffectDecl, EffectKindName, JudgeSpec, MetricSpec};
-
-/// The kind's word in the YAML (`arm_vs_arm`).
-fn kind_word(k: EffectKindName) -> &'static str {
-    match k {
-        EffectKindName::ArmVsArm => "arm_vs_arm",
-        EffectKindName::Contrast => "contrast",
-        EffectKindName::DiffInDiff => "diff_in_diff",
-        EffectKindName::Level => "level",
-    }
-}
-
-/// The kind-specific keys an effect kind takes (the rest of `treatment`, `control`, `arm`,
-/// `condition`, `value` must be absent).
-fn kind_keys(k: EffectKindName) -> &'static [&'static str] {
-    match k {
-        EffectKindName::ArmVsArm => &["treatment", "control"],
-        EffectKindName::Contrast => &["arm", "condition"],
-        EffectKindName::DiffInDiff => &["treatment", "control", "condition"],
-        EffectKindName::Level => &["arm", "value"],
-    }
-}
+use crate::suite::judge_def::JudgeMethod;
+use crate::suite::query::{probe_variables, probes_scored_by};
+use crate::suite::types::{DirectionName, EffectDecl, JudgeSpec, MetricSpec};
 
 impl<'a> Ck<'a> {
     pub(super) fn effects(&mut self) {
@@ -44,8 +22,8 @@ impl<'a> Ck<'a> {
     }
 
     fn effect(&mut self, key: &KeyPath, e: &EffectDecl) {
-        let kind = kind_word(e.kind);
-        let takes = kind_keys(e.kind);
+        let kind = e.kind.name();
+        let takes = e.kind.needs();
         let given = [
             ("treatment", e.treatment.is_some()),
             ("control", e.control.is_some()),
@@ -97,7 +75,7 @@ impl<'a> Ck<'a> {
         self.condition_and_filter(key, e, &probes);
         self.direction(key, e);
         if let (Some(v), Some(j)) = (e.value, judge) {
-            let (lo, hi) = value_range(j);
+            let (lo, hi) = JudgeMethod::of(j).value_range();
             if !(lo..=hi).contains(&v) {
                 self.d.at(
                     &key.key("value"),
@@ -121,16 +99,17 @@ impl<'a> Ck<'a> {
             self.d.at(&key.key("judge"), msg);
             return None;
         };
-        let labels = judge_labels(j);
+        let method = JudgeMethod::of(j);
+        let labels = method.labels();
         match &m.label {
-            Some(_) if is_rating(j) => self.d.at(
+            Some(_) if method.is_rating() => self.d.at(
                 &key.key("label"),
                 format!(
                     "judge `{}` gives scores (the metric is their mean): remove `label`",
                     m.judge
                 ),
             ),
-            None if !is_rating(j) => self.d.at(
+            None if !method.is_rating() => self.d.at(
                 key,
                 format!(
                     "needs `label`: the label of judge `{}` whose rate is measured ({})",
@@ -138,7 +117,7 @@ impl<'a> Ck<'a> {
                     quoted_list(&labels)
                 ),
             ),
-            Some(l) if !labels.contains(l) && j.kind != crate::suite::JudgeKind::LlmFreeForm => {
+            Some(l) if !labels.contains(l) && !method.open_labels() => {
                 let msg = has_no(
                     &format!("judge `{}`", m.judge),
                     "label",

@@ -2,23 +2,9 @@
 
 use super::Ck;
 use crate::suite::error::{KeyPath, quoted_list, unknown};
-use crate::suite::query::{MISSING, is_rating, judge_labels, value_range};
+use crate::suite::judge_def::{JudgeMethod, MISSING, RuleKind};
 use crate::suite::template::Template;
 use crate::suite::types::{JudgeKind, JudgeSpec};
-
-/// The kind's word in the YAML (`contains_any`).
-fn kind_word(k: JudgeKind) -> &'static str {
-    match k {
-        JudgeKind::Regex => "regex",
-        JudgeKind::ContainsAny => "contains_any",
-        JudgeKind::Prefix => "prefix",
-        JudgeKind::Exact => "exact",
-        JudgeKind::Choice => "choice",
-        JudgeKind::LlmLabel => "llm_label",
-        JudgeKind::LlmRating => "llm_rating",
-        JudgeKind::LlmFreeForm => "llm_free_form",
-    }
-}
 
 /// The first line of a regex syntax error that says what is wrong.
 fn regex_problem(e: &regex::Error) -> String {
@@ -37,48 +23,27 @@ impl Ck<'_> {
     }
 
     fn judge(&mut self, key: &KeyPath, j: &JudgeSpec) {
-        let kind = kind_word(j.kind);
+        let kind = j.kind.name();
         let ctx = format!("judge kind `{kind}`");
-        let llm = matches!(
-            j.kind,
-            JudgeKind::LlmLabel | JudgeKind::LlmRating | JudgeKind::LlmFreeForm
-        );
-        let ruled = matches!(
-            j.kind,
-            JudgeKind::Regex | JudgeKind::ContainsAny | JudgeKind::Prefix | JudgeKind::Exact
-        );
-        self.absent(
-            key,
-            &ctx,
-            &[
-                ("rules", !ruled && !j.rules.is_empty()),
-                ("otherwise", llm && j.otherwise.is_some()),
-                ("case_sensitive", llm && j.case_sensitive),
-                (
-                    "labels",
-                    !matches!(
-                        j.kind,
-                        JudgeKind::Choice | JudgeKind::LlmLabel | JudgeKind::LlmFreeForm
-                    ) && j.labels.is_some(),
-                ),
-                (
-                    "key_var",
-                    j.kind != JudgeKind::Choice && j.key_var.is_some(),
-                ),
-                ("prompt", !llm && j.prompt.is_some()),
-                (
-                    "max_tokens",
-                    j.kind != JudgeKind::LlmFreeForm && j.max_tokens.is_some(),
-                ),
-                ("model", !llm && j.model.is_some()),
-                ("min", !is_rating(j) && j.min.is_some()),
-                ("max", !is_rating(j) && j.max.is_some()),
-                (
-                    "min_numeric_mass",
-                    !is_rating(j) && j.min_numeric_mass.is_some(),
-                ),
-            ],
-        );
+        let method = JudgeMethod::of(j);
+        let llm = method.is_llm();
+        let ruled = matches!(method, JudgeMethod::Rules { .. });
+        let choice = matches!(method, JudgeMethod::Choice { .. });
+        let given = [
+            ("rules", !j.rules.is_empty()),
+            ("otherwise", j.otherwise.is_some()),
+            ("case_sensitive", j.case_sensitive),
+            ("labels", j.labels.is_some()),
+            ("key_var", j.key_var.is_some()),
+            ("prompt", j.prompt.is_some()),
+            ("max_tokens", j.max_tokens.is_some()),
+            ("model", j.model.is_some()),
+            ("min", j.min.is_some()),
+            ("max", j.max.is_some()),
+            ("min_numeric_mass", j.min_numeric_mass.is_some()),
+        ]
+        .map(|(k, present)| (k, present && !method.takes(k)));
+        self.absent(key, &ctx, &given);
         if ruled {
             self.rules(key, j, kind);
         }
@@ -94,7 +59,7 @@ impl Ck<'_> {
                 "judge kind `llm_label` needs `labels` (the fixed set it picks from)",
             ),
             JudgeKind::LlmRating => {
-                let (lo, hi) = value_range(j);
+                let (lo, hi) = method.value_range();
                 if lo >= hi {
                     self.d.at(
                         &key.key("max"),
@@ -113,10 +78,7 @@ impl Ck<'_> {
             _ => {}
         }
         if let Some(labels) = &j.labels
-            && matches!(
-                j.kind,
-                JudgeKind::Choice | JudgeKind::LlmLabel | JudgeKind::LlmFreeForm
-            )
+            && method.takes("labels")
         {
             if labels.is_empty() {
                 self.d
@@ -128,7 +90,7 @@ impl Ck<'_> {
                 if labels[..i].contains(l) {
                     self.d.at(&lkey, format!("label `{l}` is listed twice"));
                 }
-                if j.kind == JudgeKind::Choice && l.chars().any(char::is_whitespace) {
+                if choice && l.chars().any(char::is_whitespace) {
                     self.d.at(
                         &lkey,
                         format!(
@@ -138,7 +100,7 @@ impl Ck<'_> {
                 }
             }
         }
-        self.examples(key, j);
+        self.examples(key, j, &method);
     }
 
     fn rules(&mut self, key: &KeyPath, j: &JudgeSpec, kind: &str) {
@@ -160,10 +122,15 @@ impl Ck<'_> {
                 if pat.trim().is_empty() {
                     self.d
                         .at(&pkey, "an empty pattern matches everything: remove it");
-                } else if j.kind == JudgeKind::Regex
-                    && let Err(e) = regex::RegexBuilder::new(pat)
-                        .case_insensitive(!j.case_sensitive)
-                        .build()
+                } else if matches!(
+                    JudgeMethod::of(j),
+                    JudgeMethod::Rules {
+                        kind: RuleKind::Regex,
+                        ..
+                    }
+                ) && let Err(e) = regex::RegexBuilder::new(pat)
+                    .case_insensitive(!j.case_sensitive)
+                    .build()
                 {
                     self.d.at(
                         &pkey,
@@ -212,12 +179,12 @@ impl Ck<'_> {
         }
     }
 
-    fn examples(&mut self, key: &KeyPath, j: &JudgeSpec) {
-        let labels = judge_labels(j);
-        let (lo, hi) = value_range(j);
+    fn examples(&mut self, key: &KeyPath, j: &JudgeSpec, method: &JudgeMethod) {
+        let labels = method.labels();
+        let (lo, hi) = method.value_range();
         for (i, ex) in j.examples.iter().enumerate() {
             let ekey = key.key("examples").index(i);
-            if is_rating(j) {
+            if method.is_rating() {
                 self.absent(
                     &ekey,
                     "an example of a rating judge (it has `score`)",
@@ -270,7 +237,7 @@ impl Ck<'_> {
                 }
             }
             if let Some(kv) = &j.key_var
-                && j.kind == JudgeKind::Choice
+                && matches!(method, JudgeMethod::Choice { .. })
                 && !ex.vars.contains_key(kv)
             {
                 self.d.at(

@@ -36,11 +36,7 @@ impl Ck<'_> {
     fn suite_keys(&mut self, stem: &str) {
         let r = KeyPath::root();
         let s = self.s;
-        let name_ok = !s.name.is_empty()
-            && s.name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if !name_ok {
+        if !crate::names::is_name(&s.name) || s.name.contains('_') {
             self.d.at(
                 &r.key("name"),
                 format!(
@@ -150,11 +146,7 @@ impl Ck<'_> {
 
     /// Names of datasets, arms, probes, judges and effects: letters, digits, `-` and `_`.
     fn name(&mut self, key: &KeyPath, name: &str) {
-        let ok = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !ok {
+        if !crate::names::is_name(name) {
             self.d.at(
                 key,
                 format!("`{name}` is not a valid name: use letters, digits, `-` and `_`"),

@@ -158,11 +158,7 @@ impl Ck<'_> {
 
     /// Variable names are placeholder names: letters, digits, `_` and `-`.
     fn var_name(&mut self, key: &KeyPath, name: &str) {
-        let ok = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !ok {
+        if !crate::names::is_name(name) {
             self.d.at(
                 key,
                 format!("`{name}` is not a valid variable name: use letters, digits, `-` and `_`"),
