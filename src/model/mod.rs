@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod command;
 pub mod openai;
+pub mod openweights;
 pub(crate) mod redact;
 mod reference;
 pub mod registry;

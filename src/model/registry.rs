@@ -9,6 +9,7 @@
 use super::batch::Batcher;
 use super::command::CommandFinetuner;
 use super::openai::{Capabilities, OpenAiProvider};
+use super::openweights::{self, OpenWeights};
 use super::sim::SimProvider;
 use super::toy::ToyProvider;
 use super::{Finetuner, ModelRef, Sampler};
@@ -36,6 +37,7 @@ struct Shared {
     worlds_dir: PathBuf,
     config: Result<Config, String>,
     toy: OnceLock<Arc<ToyProvider>>,
+    openweights: OnceLock<Arc<OpenWeights>>,
     http: Mutex<HashMap<String, Arc<OpenAiProvider>>>,
     commands: Mutex<HashMap<String, Arc<CommandFinetuner>>>,
     sims: Mutex<HashMap<PathBuf, Arc<SimProvider>>>,
@@ -80,6 +82,7 @@ impl Providers {
                 worlds_dir: suites_dir.join("toy"),
                 config,
                 toy: OnceLock::new(),
+                openweights: OnceLock::new(),
                 http: Mutex::new(HashMap::new()),
                 commands: Mutex::new(HashMap::new()),
                 sims: Mutex::new(HashMap::new()),
@@ -122,6 +125,13 @@ impl Providers {
                     Some(self.shared.worlds_dir.clone()),
                 ))
             })
+            .clone()
+    }
+
+    fn openweights(&self) -> Arc<OpenWeights> {
+        self.shared
+            .openweights
+            .get_or_init(|| Arc::new(OpenWeights::new(&self.shared.store_dir.join("openweights"))))
             .clone()
     }
 
@@ -182,7 +192,12 @@ impl Providers {
     }
 
     fn unknown(&self, name: &str) -> String {
-        let mut known = vec!["toy".to_string(), "sim".to_string(), "openai".to_string()];
+        let mut known = vec![
+            "toy".to_string(),
+            "sim".to_string(),
+            "openai".to_string(),
+            openweights::PROVIDER.to_string(),
+        ];
         if let Ok(c) = self.config() {
             known.extend(
                 c.providers()
@@ -201,6 +216,7 @@ impl Providers {
         Ok(match model.provider.as_str() {
             "toy" => self.toy(),
             "sim" => self.sim()?,
+            openweights::PROVIDER => self.openweights(),
             name => self.http(name)?,
         })
     }
@@ -210,6 +226,7 @@ impl Providers {
         Ok(match base.provider.as_str() {
             "toy" => self.toy(),
             "sim" => self.sim()?,
+            openweights::PROVIDER => self.openweights(),
             name => match self.command(name)? {
                 Some(c) => c,
                 None => self.http(name)?,
@@ -223,6 +240,9 @@ impl Providers {
         match model.provider.as_str() {
             p @ ("toy" | "sim") => bail!(
                 "`{model}`: the `{p}` provider has no batch API; run without --batch (its samples cost nothing)"
+            ),
+            openweights::PROVIDER => bail!(
+                "`{model}`: OpenWeights batch inference is not supported yet; run without --batch (samples go through a deployment)"
             ),
             name => Ok(self.http(name)?),
         }
@@ -244,6 +264,9 @@ impl Providers {
         }
         let ready = match model.provider.as_str() {
             "toy" | "sim" => Readiness { logprobs: true },
+            openweights::PROVIDER => {
+                Readiness::of(&self.openweights().prepare(model, store, question).await?)
+            }
             name => {
                 let p = self.http(name)?;
                 let caps = match stored_capabilities(&p, model, store)? {
@@ -280,6 +303,7 @@ impl Providers {
         }
         match model.provider.as_str() {
             "toy" | "sim" => Ok(Some(Readiness { logprobs: true })),
+            openweights::PROVIDER => Ok(None),
             name => {
                 let p = self.http(name)?;
                 Ok(stored_capabilities(&p, model, store)?.map(|c| Readiness::of(&c)))
@@ -301,6 +325,7 @@ impl Providers {
         match model.provider.as_str() {
             "toy" => None,
             "sim" => self.sim().err().map(|e| format!("{e:#}")),
+            openweights::PROVIDER => OpenWeights::unavailable(),
             name => match self.http(name) {
                 Ok(p) => p.availability().err(),
                 Err(e) => Some(format!("{e:#}")),
@@ -329,7 +354,8 @@ impl Providers {
     /// The price table's entry for `model` (`finetuned`: the price of a fine-tune of it).
     pub fn price(&self, model: &ModelRef, finetuned: bool) -> Option<Price> {
         match model.provider.as_str() {
-            "toy" | "sim" => Some(Price {
+            // OpenWeights bills GPU hours, estimated apart (see `openweights::cost`).
+            "toy" | "sim" | openweights::PROVIDER => Some(Price {
                 input: 0.0,
                 output: 0.0,
                 training: Some(0.0),
@@ -350,6 +376,10 @@ impl Providers {
     pub fn poll_delay(&self, base: &ModelRef, attempt: u32) -> Duration {
         match base.provider.as_str() {
             "toy" | "sim" => Duration::from_millis(50),
+            openweights::PROVIDER => match OpenWeights::poll_seconds() {
+                Some(s) => Duration::from_secs_f64(s),
+                None => super::openai::poll_delay(attempt),
+            },
             name => {
                 let fixed = self
                     .config()
