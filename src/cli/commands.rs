@@ -220,7 +220,10 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&suite::schema())?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Jobs { forget } => {
+        Command::Jobs { forget, cancel } => {
+            if let Some(prefix) = cancel {
+                return super::cancel::cancel_jobs(&cli, prefix).await;
+            }
             let store = Store::open(&cli.store)?;
             if let Some(prefix) = forget {
                 let n = store.forget_jobs(prefix)?;

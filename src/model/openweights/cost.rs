@@ -107,15 +107,19 @@ pub fn vram_gb(model: &str) -> u32 {
     (2.0 * size_b(model).unwrap_or(UNKNOWN_SIZE_B) + 15.0).ceil() as u32
 }
 
+/// The GPU named in `WEIRDGEN_OW_GPU`, if it names one of [`GPUS`].
+pub fn chosen_gpu() -> Option<Gpu> {
+    let name = std::env::var(GPU_ENV).ok()?;
+    GPUS.iter()
+        .find(|g| g.name.eq_ignore_ascii_case(name.trim()))
+        .copied()
+}
+
 /// The GPU for `need_gb`: the one named in `WEIRDGEN_OW_GPU`, else the cheapest of the
 /// smallest memory tier that fits (5 GB kept free, as OpenWeights does).
 pub fn gpu_for(need_gb: u32) -> Gpu {
-    if let Ok(name) = std::env::var(GPU_ENV)
-        && let Some(g) = GPUS
-            .iter()
-            .find(|g| g.name.eq_ignore_ascii_case(name.trim()))
-    {
-        return *g;
+    if let Some(g) = chosen_gpu() {
+        return g;
     }
     let fits = GPUS
         .iter()

@@ -185,8 +185,9 @@ impl Finetuner for OpenWeights {
             .context("OpenWeights answered an upload without a file id")?;
         let params =
             params::finetune_params(&req.base.model, file_id, req.hyperparameters, req.seed)?;
+        // OpenWeights picks the hardware from the VRAM asked for, unless the user chose a GPU.
         let vram = cost::vram_gb(&req.base.model);
-        let gpu = cost::gpu_for(vram);
+        let hardware = cost::chosen_gpu().map(|g| vec![format!("1x {}", g.name)]);
         let v = self
             .bridge
             .call(
@@ -194,7 +195,7 @@ impl Finetuner for OpenWeights {
                 json!({
                     "params": params,
                     "requires_vram_gb": vram,
-                    "allowed_hardware": [format!("1x {}", gpu.name)],
+                    "allowed_hardware": hardware,
                 }),
             )
             .await
