@@ -363,7 +363,7 @@ fn three_replicas() {
     // Samples went through the OpenAI-compatible client to the deployment.
     let asked: BTreeSet<String> = s
         .server
-        .requests("/v1/chat/completions")
+        .requests("POST /v1/chat/completions")
         .iter()
         .map(|r| r.json()["model"].as_str().unwrap().to_string())
         .collect();
@@ -390,7 +390,7 @@ fn three_replicas() {
 
     // A rerun, with deployments now at another URL that must not be asked: everything is
     // found in the store, by keys that do not name the URL.
-    let chats = s.server.requests("/v1/chat/completions").len();
+    let chats = s.server.requests("POST /v1/chat/completions").len();
     s.script(Script {
         steps: walk(),
         deploy_url: "http://127.0.0.1:9/v1".into(),
@@ -403,12 +403,12 @@ fn three_replicas() {
         "a rerun submits nothing"
     );
     assert_eq!(s.requests("deploy").len(), 1, "a rerun deploys nothing");
-    assert_eq!(s.server.requests("/v1/chat/completions").len(), chats);
+    assert_eq!(s.server.requests("POST /v1/chat/completions").len(), chats);
 }
 
 fn killed_run_resumes() {
     let mut steps = vec!["pending".to_string()];
-    steps.extend(std::iter::repeat_n("in_progress".to_string(), 60));
+    steps.extend(std::iter::repeat_n("in_progress".to_string(), 300));
     steps.push("completed".into());
     let s = Setup::new(
         "killed",
