@@ -617,4 +617,13 @@ fn plan_without_account() {
         "a 4B model needs 23 GB: a 48 GB card: {text}"
     );
     assert!(text.contains("OPENWEIGHTS_API_KEY is not set"), "{text}");
+    // The estimate includes the GPU dollars, so `--max-cost` stops the run before any job.
+    let out = s
+        .weirdgen(&["run", "ow-birds", "--max-cost", "0.01"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("above --max-cost $0.01"), "{err}");
+    assert!(s.requests("submit_finetune").is_empty() && s.requests("upload").is_empty());
 }
