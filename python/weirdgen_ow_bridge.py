@@ -57,7 +57,12 @@ def kind_of(exc):
 
 def main():
     try:
-        import openweights
+        try:
+            import openweights
+        except ImportError as e:
+            raise RuntimeError(
+                f"the OpenWeights client is not installed: pip install openweights=={PINNED}"
+            ) from e
         from importlib.metadata import version
 
         found = version("openweights")
