@@ -215,12 +215,7 @@ impl Bridge {
 /// Text from the bridge without the key, should the SDK ever echo it.
 fn clean(text: &str) -> String {
     let key = std::env::var(KEY_ENV).unwrap_or_default();
-    let key = key.trim();
-    if key.len() >= 8 {
-        scrub(text, &[key])
-    } else {
-        scrub(text, &[])
-    }
+    scrub(text, &[key.trim()])
 }
 
 /// The refusal inside `e`, if the OpenWeights side refused.
