@@ -703,7 +703,7 @@ async fn batch_round_trip_resumes_from_a_stored_handle() {
 /// Every endpoint supports everything but `n`: one request per sample, nothing probed.
 struct NoN;
 
-impl weirdgen::model::provider::CapabilityCache for NoN {
+impl weirdgen::model::provider::ProviderStore for NoN {
     fn capabilities(&self, _key: &str) -> anyhow::Result<Option<serde_json::Value>> {
         let caps = Capabilities {
             n: NSupport::Ignored,
@@ -714,6 +714,10 @@ impl weirdgen::model::provider::CapabilityCache for NoN {
 
     fn put_capabilities(&self, _key: &str, _value: &serde_json::Value) -> anyhow::Result<()> {
         Ok(())
+    }
+
+    fn finetunes(&self) -> anyhow::Result<Vec<weirdgen::model::provider::StoredFinetune>> {
+        Ok(Vec::new())
     }
 }
 

@@ -111,6 +111,9 @@ pub enum Command {
         /// Forget the job whose key or provider id starts with this (to start it again).
         #[arg(long)]
         forget: Option<String>,
+        /// Cancel the unfinished jobs whose key or provider id starts with this.
+        #[arg(long, conflicts_with = "forget")]
+        cancel: Option<String>,
     },
     /// Record an already-trained model as a replica of a suite's arm.
     Attach {

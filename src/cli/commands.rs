@@ -148,7 +148,10 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&suite::schema())?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Jobs { forget } => jobs(&cli, forget.as_deref()),
+        Command::Jobs { forget, cancel } => match cancel {
+            Some(prefix) => super::cancel::cancel_jobs(&cli, prefix).await,
+            None => jobs(&cli, forget.as_deref()),
+        },
         Command::Attach {
             suite,
             arm,

@@ -8,6 +8,7 @@ pub mod in_flight;
 pub mod kinds;
 pub mod openai;
 pub mod provider;
+pub mod openweights;
 pub(crate) mod redact;
 mod reference;
 pub mod registry;

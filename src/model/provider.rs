@@ -45,7 +45,7 @@ pub trait Provider: Send + Sync {
     async fn prepare(
         &self,
         _model: &ModelRef,
-        _cache: &dyn CapabilityCache,
+        _cache: &dyn ProviderStore,
         _question: Option<&[Message]>,
     ) -> Result<Readiness> {
         Ok(Readiness::FULL)
@@ -56,7 +56,7 @@ pub trait Provider: Send + Sync {
     fn recorded(
         &self,
         _model: &ModelRef,
-        _cache: &dyn CapabilityCache,
+        _cache: &dyn ProviderStore,
     ) -> Result<Option<Readiness>> {
         Ok(Some(Readiness::FULL))
     }
@@ -93,21 +93,41 @@ impl Readiness {
     pub const FULL: Readiness = Readiness { logprobs: true };
 }
 
-/// Where what a provider learned of an endpoint is kept between runs (the store): JSON
-/// values by key.
-pub trait CapabilityCache: Send + Sync {
+/// What a provider keeps and reads in the store between runs: what it learned of its
+/// endpoints (JSON values by key), and the fine-tunes the store holds.
+pub trait ProviderStore: Send + Sync {
     /// The value recorded under `key`, if any.
     fn capabilities(&self, key: &str) -> Result<Option<serde_json::Value>>;
     /// Records `value` under `key`, replacing any.
     fn put_capabilities(&self, key: &str, value: &serde_json::Value) -> Result<()>;
+    /// The fine-tunes the store holds, of every provider (e.g. for a provider that serves
+    /// every adapter of a base model on one server).
+    fn finetunes(&self) -> Result<Vec<StoredFinetune>>;
 }
 
-impl<T: CapabilityCache + ?Sized> CapabilityCache for Arc<T> {
+/// A fine-tune as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFinetune {
+    /// The finetuner's endpoint (see [`super::Finetuner::endpoint`]).
+    pub endpoint: String,
+    /// The base model, as `provider/model`.
+    pub base_model: String,
+    /// The job's state (`succeeded` once the model exists).
+    pub state: String,
+    /// The fine-tuned model, as `provider/model`, once known.
+    pub model: Option<String>,
+}
+
+impl<T: ProviderStore + ?Sized> ProviderStore for Arc<T> {
     fn capabilities(&self, key: &str) -> Result<Option<serde_json::Value>> {
         (**self).capabilities(key)
     }
 
     fn put_capabilities(&self, key: &str, value: &serde_json::Value) -> Result<()> {
         (**self).put_capabilities(key, value)
+    }
+
+    fn finetunes(&self) -> Result<Vec<StoredFinetune>> {
+        (**self).finetunes()
     }
 }

@@ -8,8 +8,9 @@ use super::command::CommandFinetuner;
 use super::config::{Config, Price};
 use super::in_flight::InFlight;
 use super::kinds::{self, Setup};
-use super::provider::{CapabilityCache, Provider};
+use super::provider::{ProviderStore, Provider};
 use super::sim::SimProvider;
+use super::openweights::{self, OpenWeights, OwProvider};
 use super::toy::ToyProvider;
 use super::{Finetuner, ModelRef, Sampler};
 use crate::chat::Message;
@@ -40,6 +41,7 @@ struct Shared {
     config: Result<Config, String>,
     in_flight: Arc<InFlight>,
     toy: OnceLock<ToyProvider>,
+    openweights: OnceLock<Arc<OpenWeights>>,
     /// Configured providers by name.
     configured: Mutex<HashMap<String, Arc<dyn Provider>>>,
     commands: Mutex<HashMap<String, Arc<CommandFinetuner>>>,
@@ -70,6 +72,7 @@ impl Providers {
                 config,
                 in_flight: Arc::new(InFlight::new(DEFAULT_IN_FLIGHT)),
                 toy: OnceLock::new(),
+                openweights: OnceLock::new(),
                 configured: Mutex::new(HashMap::new()),
                 commands: Mutex::new(HashMap::new()),
                 sims: Mutex::new(HashMap::new()),
@@ -151,8 +154,21 @@ impl Providers {
                 Ok(sim) => Arc::new(sim),
                 Err(e) => Arc::new(super::sim::OutsideSuite(format!("{e:#}"))),
             }),
+            openweights::PROVIDER => Ok(Arc::new(OwProvider(self.openweights()))),
             name => self.configured(name),
         }
+    }
+
+    fn openweights(&self) -> Arc<OpenWeights> {
+        self.shared
+            .openweights
+            .get_or_init(|| {
+                Arc::new(OpenWeights::new(
+                    &self.shared.store_dir.join("openweights"),
+                    self.shared.in_flight.clone(),
+                ))
+            })
+            .clone()
     }
 
     fn configured(&self, name: &str) -> Result<Arc<dyn Provider>> {
@@ -208,7 +224,12 @@ impl Providers {
     }
 
     fn unknown(&self, name: &str) -> String {
-        let mut known = vec!["toy".to_string(), "sim".to_string(), "openai".to_string()];
+        let mut known = vec![
+            "toy".to_string(),
+            "sim".to_string(),
+            "openai".to_string(),
+            openweights::PROVIDER.to_string(),
+        ];
         if let Ok(c) = self.config() {
             known.extend(
                 c.providers()
@@ -253,7 +274,7 @@ impl Providers {
     pub async fn prepare(
         &self,
         model: &ModelRef,
-        cache: &dyn CapabilityCache,
+        cache: &dyn ProviderStore,
         question: Option<&[Message]>,
     ) -> Result<Readiness> {
         let key = model.to_string();
@@ -277,7 +298,7 @@ impl Providers {
     pub fn recorded(
         &self,
         model: &ModelRef,
-        cache: &dyn CapabilityCache,
+        cache: &dyn ProviderStore,
     ) -> Result<Option<Readiness>> {
         if let Some(r) = self.known(&model.to_string()) {
             return Ok(Some(r));

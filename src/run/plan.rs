@@ -2,6 +2,7 @@
 //! with token counts and an estimated price.
 
 use crate::judge::llm::judge_model;
+use crate::model::openweights::{self, cost::GpuPlan, cost::GpuSummary};
 use crate::model::registry::Providers;
 use crate::model::{Hyperparameters, ModelRef};
 use crate::store::Store;
@@ -61,6 +62,8 @@ pub struct Estimate {
     pub cost: f64,
     /// Models without a price in the table (their part of the cost is not counted).
     pub unpriced: Vec<String>,
+    /// GPU hours and dollars of work on OpenWeights (included in `cost`).
+    pub gpu: Option<GpuSummary>,
 }
 
 /// What a run of a suite against a model will do.
@@ -233,6 +236,7 @@ fn estimate(
     providers: &Providers,
 ) -> Estimate {
     let mut e = Estimate::default();
+    let gpu = std::cell::RefCell::new(GpuPlan::default());
     let add_cost = |e: &mut Estimate,
                     m: &ModelRef,
                     input: u64,
@@ -244,6 +248,15 @@ fn estimate(
                 e.unpriced.push(what);
             }
         };
+        if m.provider == openweights::PROVIDER {
+            let mut gpu = gpu.borrow_mut();
+            if training > 0 {
+                gpu.add_finetune(&m.model, training);
+            }
+            if input + output > 0 {
+                gpu.add_sampling(&m.model, input, output);
+            }
+        }
         match providers.price(m, finetuned) {
             Some(p) => {
                 e.cost += p.cost(input, output);
@@ -300,7 +313,13 @@ fn estimate(
                     None,
                 ) => {
                     let (n, toks) = dataset_size(suite, dataset);
-                    let epochs = hyperparameters.epochs.unwrap_or(3) as u64;
+                    // The provider's default epochs: OpenAI's 3, OpenWeights' 1.
+                    let default_epochs = if base.provider == openweights::PROVIDER {
+                        openweights::params::DEFAULT_EPOCHS
+                    } else {
+                        3
+                    };
+                    let epochs = hyperparameters.epochs.unwrap_or(default_epochs) as u64;
                     e.finetunes += 1;
                     e.training_examples += n;
                     e.training_tokens += toks * epochs;
@@ -351,6 +370,10 @@ fn estimate(
             }
             add_cost(&mut e, &jm, input, calls * output_per, 0, false);
         }
+    }
+    if let Some(g) = gpu.into_inner().summary() {
+        e.cost += g.usd;
+        e.gpu = Some(g);
     }
     e
 }
@@ -416,6 +439,20 @@ impl Plan {
                 format!(" on {}", e.judge_models.join(", "))
             }
         );
+        if let Some(g) = &e.gpu {
+            let _ = writeln!(
+                s,
+                "  GPU on OpenWeights (estimates): {} fine-tuning job(s), {} deployment(s), ~{:.2} GPU hours, ~${:.2}",
+                g.jobs, g.deployments, g.hours, g.usd
+            );
+            for line in &g.lines {
+                let _ = writeln!(s, "    {line}");
+            }
+            let _ = writeln!(
+                s,
+                "    (assumed throughputs and start-up times, OpenWeights' indicative hourly prices; RunPod bills its actual rate)"
+            );
+        }
         let _ = write!(s, "  estimated price: ${:.2}", e.cost);
         if !e.unpriced.is_empty() {
             let _ = write!(

@@ -486,13 +486,27 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
 #[cfg(test)]
 mod tests;
 
-/// The store keeps what providers learn of their endpoints (see [`Store::capabilities`]).
-impl crate::model::provider::CapabilityCache for Store {
+/// The store keeps what providers learn of their endpoints (see [`Store::capabilities`]) and
+/// the fine-tunes they made.
+impl crate::model::provider::ProviderStore for Store {
     fn capabilities(&self, key: &str) -> Result<Option<serde_json::Value>> {
         Store::capabilities(self, key)
     }
 
     fn put_capabilities(&self, key: &str, value: &serde_json::Value) -> Result<()> {
         Store::put_capabilities(self, key, value)
+    }
+
+    fn finetunes(&self) -> Result<Vec<crate::model::provider::StoredFinetune>> {
+        Ok(self
+            .jobs()?
+            .into_iter()
+            .map(|j| crate::model::provider::StoredFinetune {
+                endpoint: j.endpoint,
+                base_model: j.base_model,
+                state: j.state,
+                model: j.model,
+            })
+            .collect())
     }
 }

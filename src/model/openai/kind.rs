@@ -8,7 +8,7 @@ use crate::chat::Message;
 use crate::model::batch::Batcher;
 use crate::model::config::{Price, ProviderConfig};
 use crate::model::kinds::Setup;
-use crate::model::provider::{CapabilityCache, Provider, Readiness};
+use crate::model::provider::{ProviderStore, Provider, Readiness};
 use crate::model::{Finetuner, ModelRef, Sampler};
 use anyhow::{Context, Result, anyhow};
 use async_trait::async_trait;
@@ -51,7 +51,7 @@ impl Configured {
     }
 }
 
-fn readiness(caps: &Capabilities) -> Readiness {
+pub(crate) fn readiness(caps: &Capabilities) -> Readiness {
     Readiness {
         logprobs: caps.logprobs && caps.top_logprobs > 0,
     }
@@ -62,7 +62,7 @@ fn readiness(caps: &Capabilities) -> Readiness {
 fn stored(
     p: &OpenAiProvider,
     model: &ModelRef,
-    cache: &dyn CapabilityCache,
+    cache: &dyn ProviderStore,
 ) -> Result<Option<Capabilities>> {
     let key = p.capabilities_key(&model.model);
     Ok(cache
@@ -96,7 +96,7 @@ impl Provider for Configured {
     async fn prepare(
         &self,
         model: &ModelRef,
-        cache: &dyn CapabilityCache,
+        cache: &dyn ProviderStore,
         question: Option<&[Message]>,
     ) -> Result<Readiness> {
         let p = self.http()?;
@@ -117,7 +117,7 @@ impl Provider for Configured {
         Ok(readiness(&caps))
     }
 
-    fn recorded(&self, model: &ModelRef, cache: &dyn CapabilityCache) -> Result<Option<Readiness>> {
+    fn recorded(&self, model: &ModelRef, cache: &dyn ProviderStore) -> Result<Option<Readiness>> {
         let p = self.http()?;
         Ok(stored(&p, model, cache)?.map(|c| readiness(&c)))
     }

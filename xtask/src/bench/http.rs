@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use weirdgen::chat::Message;
 use weirdgen::model::config::{Config, ProviderConfig};
 use weirdgen::model::openai::Capabilities;
-use weirdgen::model::provider::CapabilityCache;
+use weirdgen::model::provider::ProviderStore;
 use weirdgen::model::registry::Providers;
 use weirdgen::model::{ModelRef, SampleRequest, Sampler, SamplingParams};
 
@@ -24,7 +24,7 @@ const RUNS: [(usize, usize, f64); 2] = [(64, 64 * 40, 0.80), (256, 256 * 20, 0.9
 /// Every model supports everything: nothing is probed.
 struct Known;
 
-impl CapabilityCache for Known {
+impl ProviderStore for Known {
     fn capabilities(&self, _key: &str) -> Result<Option<Value>> {
         Ok(Some(Capabilities::full().to_json()))
     }
