@@ -5,6 +5,13 @@
 //! answers, and [`effect`] turns them into verdicts with the functions of [`stats`].
 //! [`baseline`] compares a run with its snapshot; [`report`] renders it; [`harness`](mod@harness) runs
 //! suites as `cargo test` trials, in this crate or in yours.
+//!
+//! What a user of the crate needs is re-exported here: the harness entry ([`harness!`],
+//! [`Harness`]), the suite loader ([`load_suite`], [`LoadedSuite`]), the run API
+//! ([`plan`], [`execute`], [`RunOptions`], [`RunContext`], [`Providers`], [`Store`]) and the
+//! result types ([`SuiteResults`], [`EffectResult`], [`Verdict`]). The modules below are the
+//! engine's rooms (see `ARCHITECTURE.md`); their items are public for the command line and the
+//! tests, and may change between releases.
 
 pub mod baseline;
 pub mod chat;
@@ -23,3 +30,10 @@ pub mod store;
 pub mod suite;
 pub mod terminal;
 pub mod yaml_error;
+
+pub use effect::{EffectResult, Verdict};
+pub use harness::Harness;
+pub use model::registry::Providers;
+pub use run::{RunContext, RunOptions, SuiteResults, execute, plan};
+pub use store::Store;
+pub use suite::{LoadedSuite, load as load_suite};
