@@ -13,7 +13,7 @@
 
 pub mod bridge;
 pub mod cost;
-mod deploy;
+pub mod deploy;
 pub mod params;
 mod provider;
 
