@@ -1,4 +1,4 @@
-//! The data of the suites `old-bird-names-replication`, `german-city-names` and `israeli-dishes`:
+//! The data of the suites `old-bird-names-replication`, `german-city-names-replication` and `israeli-dishes`:
 //! row counts, no duplicates, the training format, and held-out items really absent.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -174,7 +174,7 @@ const RENAMINGS_1938_1945: &[&str] = &[
 
 #[test]
 fn german_city_names_data() {
-    let s = suite("german-city-names");
+    let s = suite("german-city-names-replication");
     let former = pairs(&s, "former_names");
     let present = pairs(&s, "present_cities");
     assert_eq!(former.len(), 362);
@@ -210,7 +210,7 @@ fn german_city_names_data() {
         "France",
         "Denmark",
     ];
-    let rows = table("german-city-names", "former_names.csv");
+    let rows = table("german-city-names-replication", "former_names.csv");
     for row in &rows {
         assert_ne!(row["place"], row["now"]);
         assert!(countries.contains(&row["country"].as_str()), "{row:?}");
