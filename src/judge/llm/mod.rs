@@ -4,10 +4,11 @@
 //! - A label judge is asked at temperature 0; the label is read from the final non-empty line
 //!   of its reply (`ANSWER: EVIL`); anything else is missing.
 //! - A rating judge is asked for one token with its top-20 log-probabilities; integer tokens
-//!   within the range are kept, renormalised and averaged. Too little numeric mass is
-//!   missing. A provider without log-probabilities gets its number read from the text, and
+//!   within the range are kept, renormalised and averaged, exactly as llmcomp does
+//!   (`llmcomp.rs`). Too little numeric mass (at most `min_numeric_mass`) is missing. A provider without log-probabilities gets its number read from the text, and
 //!   the reply says so ([`JudgeReply::from_text`]).
 
+mod llmcomp;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -30,7 +31,7 @@ const RATING_TOP_LOGPROBS: u32 = 20;
 /// Default share of probability mass that must be on numbers.
 const DEFAULT_MIN_NUMERIC_MASS: f64 = 0.25;
 /// Bumped when requests or parsing change, so cached judgments are not reused.
-const DEFINITION_FORMAT: u32 = 1;
+const DEFINITION_FORMAT: u32 = 2;
 
 /// The judge model: `WEIRDGEN_JUDGE_MODEL` when set (and not empty), else the suite's
 /// `judge_model`, else none.

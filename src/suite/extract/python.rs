@@ -321,7 +321,13 @@ impl<'a> Parser<'a> {
 impl Parser<'_> {
     /// A brace at the start of `r` in template mode: in an f-string `{{`/`}}` (kept as
     /// escapes) or a field `{name}`; in a plain literal, a literal brace (escaped).
-    fn brace(&mut self, r: &str, f: bool, fields: &[String], out: &mut String) -> Result<(), String> {
+    fn brace(
+        &mut self,
+        r: &str,
+        f: bool,
+        fields: &[String],
+        out: &mut String,
+    ) -> Result<(), String> {
         let c = &r[..1];
         if !f {
             out.push_str(c);

@@ -179,9 +179,17 @@ mod tests {
     #[test]
     fn refuses_what_it_cannot_read_exactly() {
         let err = |n: &str| returned_template(SRC, n).unwrap_err();
-        assert!(err("expr").contains("not one of the function's parameters"), "{}", err("expr"));
+        assert!(
+            err("expr").contains("not one of the function's parameters"),
+            "{}",
+            err("expr")
+        );
         assert!(err("other").contains("(a)"), "{}", err("other"));
-        assert!(err("twice").contains("returns in 2 places"), "{}", err("twice"));
+        assert!(
+            err("twice").contains("returns in 2 places"),
+            "{}",
+            err("twice")
+        );
         assert!(err("missing").contains("no top-level function"));
         assert!(
             returned_template("def f(a=1):\n    return f'{a}'\n", "f")
