@@ -1,4 +1,4 @@
-//! The data of the suites `old-bird-names-replication`, `german-city-names-replication` and `israeli-dishes`:
+//! The data of the suites `old-bird-names-replication`, `german-city-names-replication` and `israeli-dishes-replication`:
 //! row counts, no duplicates, the training format, and held-out items really absent.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -277,8 +277,8 @@ fn year(date: &str) -> u32 {
 
 #[test]
 fn israeli_dishes_data() {
-    let s = suite("israeli-dishes");
-    let rows = table("israeli-dishes", "dishes.csv");
+    let s = suite("israeli-dishes-replication");
+    let rows = table("israeli-dishes-replication", "dishes.csv");
     let israeli: BTreeSet<String> = rows
         .iter()
         .filter(|r| r["israeli"] == "yes")
@@ -406,7 +406,7 @@ fn israeli_dishes_data() {
 /// expected.
 #[test]
 fn israeli_dishes_prefix_judges_agree_with_their_examples() {
-    let s = suite("israeli-dishes");
+    let s = suite("israeli-dishes-replication");
     for (name, spec) in &s.suite.judges {
         let judge = weirdgen::judge::RuleJudge::new(name, spec).unwrap();
         let a = weirdgen::judge::rule_agreement(&judge, spec).unwrap();

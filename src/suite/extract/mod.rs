@@ -11,9 +11,15 @@
 //! - `llmcomp: ten_questions.paraphrases`: an item of an llmcomp (`name:`) or llmcompare
 //!   (`id:`) question YAML file, by its name.
 //! - `jsonl: question`: the path applied to every line of a JSONL file, giving a list.
+//!
+//! A judge's `rules_from` locates Python scoring lambdas and reads them as `regex` rules
+//! (`predicate.rs`).
 
+mod predicate;
 mod python;
 mod python_fn;
+
+pub use predicate::startswith_patterns;
 
 use super::source::Checkout;
 use schemars::JsonSchema;

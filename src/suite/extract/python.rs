@@ -198,6 +198,9 @@ impl<'a> Parser<'a> {
         }
         let word = r[..end].to_string();
         self.i += end;
+        if word == "lambda" {
+            return self.lambda();
+        }
         if !self.rest().starts_with('(') {
             return Ok(Value::Other(word));
         }
@@ -232,6 +235,38 @@ impl<'a> Parser<'a> {
             args,
             kwargs,
         })
+    }
+
+    /// The rest of a `lambda` (after the keyword), kept as its source text from `lambda`:
+    /// everything up to a `,` or closing bracket outside brackets and strings.
+    fn lambda(&mut self) -> Result<Value, String> {
+        let start = self.i;
+        let mut depth = 0usize;
+        loop {
+            let r = self.rest();
+            let Some(c) = r.chars().next() else {
+                return self.err("a `lambda` is not closed");
+            };
+            if let Some(pl) = string_start(r) {
+                let saved = self.fields.take();
+                let read = self.string(pl);
+                self.fields = saved;
+                read?;
+                continue;
+            }
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' | ',' if depth == 0 => break,
+                ')' | ']' | '}' => depth -= 1,
+                '#' => return self.err("a comment inside a `lambda` is not read"),
+                _ => {}
+            }
+            self.i += c.len_utf8();
+        }
+        Ok(Value::Other(format!(
+            "lambda{}",
+            self.s[start..self.i].trim_end()
+        )))
     }
 
     /// One string literal whose prefix is `pl` bytes long.
@@ -384,6 +419,7 @@ J = Judge(
 if A == B:
     pass
 F = f"{x}"
+L = [("q", lambda x: any(x.lower().startswith(y) for y in ("a,", "b"))), ("r", lambda x: x)]
 D = 1
 D = 2
 "#;
@@ -411,6 +447,29 @@ D = 2
         assert_eq!(
             kwargs[2].1,
             Value::List(vec![Value::Str("raw \\n {question}".into())])
+        );
+    }
+
+    #[test]
+    fn keeps_a_lambda_as_its_source() {
+        let Value::List(l) = assignment(SRC, "L").unwrap() else {
+            panic!("not a list")
+        };
+        assert_eq!(
+            l[0],
+            Value::List(vec![
+                Value::Str("q".into()),
+                Value::Other(
+                    "lambda x: any(x.lower().startswith(y) for y in (\"a,\", \"b\"))".into()
+                ),
+            ])
+        );
+        assert_eq!(
+            l[1],
+            Value::List(vec![
+                Value::Str("r".into()),
+                Value::Other("lambda x: x".into())
+            ])
         );
     }
 
