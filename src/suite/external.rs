@@ -9,13 +9,34 @@ use super::types::{JudgeKind, Suite};
 use crate::suite::template::Template;
 use std::path::Path;
 
-/// Why the suite at `path` cannot load for want of its source (the message says how to
-/// get it), or `None` when it declares none or the source's folder is there.
+/// Why the suite at `path` cannot load for want of its source or of a file pinned in it
+/// (a copy of the repository without its largest files, say; the message names the file
+/// and its pin and says how to get them), or `None` when it declares no source or all is
+/// there.
 pub fn absent_source(path: &Path, roots: &SourceRoots) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let doc: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
     let spec: SourceSpec = serde_yaml::from_value(doc.get("source")?.clone()).ok()?;
-    roots.root(&spec).err()
+    let root = match roots.root(&spec) {
+        Ok((root, _)) => root,
+        Err(e) => return Some(e),
+    };
+    let missing: Vec<String> = spec
+        .files
+        .iter()
+        .filter(|(file, _)| !root.join(file).is_file())
+        .map(|(file, pin)| format!("{file} ({pin})"))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "source `{}` at {} lacks {}, of commit {}: {}",
+            spec.name,
+            root.display(),
+            missing.join(", "),
+            spec.commit,
+            spec.how_to_get()
+        )
+    })
 }
 
 /// Finds the suite's checkout and fills each probe's `from` into `paraphrases`, each
