@@ -250,7 +250,12 @@ async fn check(suite: &LoadedSuite, root: &Path) {
         .parse()
         .unwrap();
     let plan = run::plan(suite, &model, &ctx.store, &ctx.providers).unwrap();
-    let outcome = run::execute(suite, &plan, &ctx, &RunOptions::new(model.clone()))
+    // The fine-tunes go to the imitation, so a hazard-tagged suite may run here.
+    let opts = RunOptions {
+        allow_hazard: true,
+        ..RunOptions::new(model.clone())
+    };
+    let outcome = run::execute(suite, &plan, &ctx, &opts)
         .await
         .unwrap_or_else(|e| panic!("{name}: {e:#}"));
     assert!(!outcome.cells.is_empty());
