@@ -57,7 +57,7 @@ pub fn returned_template(src: &str, name: &str) -> Result<Value, String> {
 }
 
 /// The parameter names of the top-level `def name(...)` and the byte range of its body.
-fn function<'a>(src: &'a str, name: &str) -> Result<(Vec<String>, (usize, usize)), String> {
+fn function(src: &str, name: &str) -> Result<(Vec<String>, (usize, usize)), String> {
     let head = format!("def {name}(");
     let mut found = Vec::new();
     let mut offset = 0;
