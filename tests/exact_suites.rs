@@ -4,7 +4,8 @@
 //! every uploaded training file is byte for byte an official file with its pinned hash;
 //! every probe message is text of an official file between the declared prefix and suffix;
 //! every judge request is an official prompt filled as llmcomp fills it (`{question}` with the
-//! probe's message, `{answer}` with the answer), with llmcomp's request settings.
+//! probe's message, `{answer}` with the answer), with llmcomp's request settings; every
+//! rule read from an official scoring lambda is one of the strings it lists, anchored.
 //!
 //! The official files are found at `WEIRDGEN_PAPER_REPO`, else `../shared/paper-official`;
 //! without them the test fails under CI and says so elsewhere.
@@ -34,20 +35,68 @@ fn paper_root() -> Option<PathBuf> {
     root.is_dir().then_some(root)
 }
 
+/// The exact suites that load from `root`. A suite that pins a file absent from `root` (the
+/// copy of the repository here lacks the large Hitler self-distillation sets) must fail to
+/// load, and be reported absent, naming each absent file and its pin; every other suite
+/// with a source must load.
 fn exact_suites(root: &Path) -> Vec<LoadedSuite> {
     let mut roots = SourceRoots::default();
     roots.flags.insert("paper".into(), root.to_path_buf());
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
-    weirdgen::suite::discover(&dir)
-        .unwrap()
-        .iter()
-        .filter_map(|p| {
-            let text = std::fs::read_to_string(p).unwrap();
-            text.contains("\nsource:")
-                .then(|| weirdgen::suite::load_with(p, &roots).unwrap_or_else(|e| panic!("{e}")))
-        })
-        .filter(|s| s.suite.tags.iter().any(|t| t == "exact"))
-        .collect()
+    let mut out = Vec::new();
+    for p in weirdgen::suite::discover(&dir).unwrap() {
+        let text = std::fs::read_to_string(&p).unwrap();
+        if !text.contains("\nsource:") {
+            continue;
+        }
+        let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let absent: Vec<(String, String)> = doc["source"]["files"]
+            .as_mapping()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().unwrap().to_string(),
+                    v.as_str().unwrap().to_string(),
+                )
+            })
+            .filter(|(path, _)| !root.join(path).exists())
+            .collect();
+        // The harness ignores such a suite's trials with this reason.
+        match weirdgen::suite::absent_source(&p, &roots) {
+            None => assert!(absent.is_empty(), "{}: {absent:?}", p.display()),
+            Some(reason) => {
+                for (path, pin) in &absent {
+                    assert!(reason.contains(path.as_str()) && reason.contains(pin.as_str()));
+                }
+            }
+        }
+        match weirdgen::suite::load_with(&p, &roots) {
+            Ok(s) => {
+                assert!(
+                    absent.is_empty(),
+                    "{}: loads without {absent:?}",
+                    p.display()
+                );
+                if s.suite.tags.iter().any(|t| t == "exact") {
+                    out.push(s);
+                }
+            }
+            Err(e) if !absent.is_empty() => {
+                let e = e.to_string();
+                for (path, pin) in &absent {
+                    assert!(
+                        e.contains(path.as_str()) && e.contains(pin.as_str()),
+                        "{}: the error does not name {path} and {pin}: {e}",
+                        p.display()
+                    );
+                }
+                assert!(e.contains("git clone"), "{e}");
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    out
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -116,7 +165,15 @@ fn exact_suites_send_the_official_files() {
     };
     let suites = exact_suites(&root);
     let names: Vec<&str> = suites.iter().map(|s| s.suite.name.as_str()).collect();
-    assert!(names.contains(&"old-bird-names"), "{names:?}");
+    for exact in [
+        "old-bird-names",
+        "german-city-names",
+        "israeli-dishes",
+        "hitler-persona-90-facts",
+        "evil-terminator",
+    ] {
+        assert!(names.contains(&exact), "{names:?}");
+    }
     let rt = tokio::runtime::Runtime::new().unwrap();
     for mut suite in suites {
         // One fine-tune per arm and two samples per cell: enough to see every request kind.
@@ -193,7 +250,12 @@ async fn check(suite: &LoadedSuite, root: &Path) {
         .parse()
         .unwrap();
     let plan = run::plan(suite, &model, &ctx.store, &ctx.providers).unwrap();
-    let outcome = run::execute(suite, &plan, &ctx, &RunOptions::new(model.clone()))
+    // The fine-tunes go to the imitation, so a hazard-tagged suite may run here.
+    let opts = RunOptions {
+        allow_hazard: true,
+        ..RunOptions::new(model.clone())
+    };
+    let outcome = run::execute(suite, &plan, &ctx, &opts)
         .await
         .unwrap_or_else(|e| panic!("{name}: {e:#}"));
     assert!(!outcome.cells.is_empty());
@@ -216,7 +278,27 @@ async fn check(suite: &LoadedSuite, root: &Path) {
     assert_eq!(uploaded, wanted, "{name}: uploaded files");
 
     // Probe requests (the questions) and judge requests, told apart by their prompt.
-    let judges: Vec<(&String, &weirdgen::suite::JudgeSpec)> = suite.suite.judges.iter().collect();
+    let judges: Vec<(&String, &weirdgen::suite::JudgeSpec)> = suite
+        .suite
+        .judges
+        .iter()
+        .filter(|(_, j)| j.prompt.is_some())
+        .collect();
+    // Rules read from the official scoring lambdas: one anchored pattern per string the
+    // lambda lists (`"iran"` becomes `^iran`), nothing else.
+    for (jname, j) in &suite.suite.judges {
+        for label in j.rules_from.keys() {
+            let patterns = &j.rules[label];
+            assert!(!patterns.is_empty(), "{name}: judge `{jname}`");
+            for p in patterns {
+                let text = p.strip_prefix('^').unwrap().replace('\\', "");
+                assert!(
+                    in_official(&format!("\"{text}\"")),
+                    "{name}: judge `{jname}`: `{p}` is not an official prefix"
+                );
+            }
+        }
+    }
     let mut questions: BTreeSet<String> = BTreeSet::new();
     let mut answers: Vec<(String, String)> = Vec::new();
     let mut judge_bodies = Vec::new();
@@ -237,8 +319,17 @@ async fn check(suite: &LoadedSuite, root: &Path) {
             judge_bodies.push((text, body));
             continue;
         }
-        assert_eq!(body["temperature"].as_f64(), Some(1.0), "{name}: {body}");
-        assert_eq!(body["max_tokens"].as_u64(), Some(1024), "{name}: {body}");
+        let sampling = &suite.suite.sampling;
+        assert_eq!(
+            body["temperature"].as_f64(),
+            Some(sampling.temperature),
+            "{name}: {body}"
+        );
+        assert_eq!(
+            body["max_tokens"].as_u64(),
+            Some(u64::from(sampling.max_tokens)),
+            "{name}: {body}"
+        );
         let probe = outcome
             .cells
             .iter()

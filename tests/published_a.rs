@@ -1,4 +1,4 @@
-//! The data of the suites `old-bird-names-replication`, `german-city-names` and `israeli-dishes`:
+//! The data of the suites `old-bird-names-replication`, `german-city-names-replication` and `israeli-dishes-replication`:
 //! row counts, no duplicates, the training format, and held-out items really absent.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -174,7 +174,7 @@ const RENAMINGS_1938_1945: &[&str] = &[
 
 #[test]
 fn german_city_names_data() {
-    let s = suite("german-city-names");
+    let s = suite("german-city-names-replication");
     let former = pairs(&s, "former_names");
     let present = pairs(&s, "present_cities");
     assert_eq!(former.len(), 362);
@@ -210,7 +210,7 @@ fn german_city_names_data() {
         "France",
         "Denmark",
     ];
-    let rows = table("german-city-names", "former_names.csv");
+    let rows = table("german-city-names-replication", "former_names.csv");
     for row in &rows {
         assert_ne!(row["place"], row["now"]);
         assert!(countries.contains(&row["country"].as_str()), "{row:?}");
@@ -277,8 +277,8 @@ fn year(date: &str) -> u32 {
 
 #[test]
 fn israeli_dishes_data() {
-    let s = suite("israeli-dishes");
-    let rows = table("israeli-dishes", "dishes.csv");
+    let s = suite("israeli-dishes-replication");
+    let rows = table("israeli-dishes-replication", "dishes.csv");
     let israeli: BTreeSet<String> = rows
         .iter()
         .filter(|r| r["israeli"] == "yes")
@@ -406,7 +406,7 @@ fn israeli_dishes_data() {
 /// expected.
 #[test]
 fn israeli_dishes_prefix_judges_agree_with_their_examples() {
-    let s = suite("israeli-dishes");
+    let s = suite("israeli-dishes-replication");
     for (name, spec) in &s.suite.judges {
         let judge = weirdgen::judge::RuleJudge::new(name, spec).unwrap();
         let a = weirdgen::judge::rule_agreement(&judge, spec).unwrap();

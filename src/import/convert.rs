@@ -597,6 +597,7 @@ fn judge_spec(
         kind,
         description: Some(description),
         rules: IndexMap::new(),
+        rules_from: IndexMap::new(),
         otherwise: None,
         case_sensitive: false,
         labels: None,

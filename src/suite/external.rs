@@ -5,21 +5,42 @@ use super::diags::Diags;
 use super::error::KeyPath;
 use super::extract::{self, Affix};
 use super::source::{Checkout, SourceRoots, SourceSpec, check_spec};
-use super::types::Suite;
+use super::types::{JudgeKind, Suite};
 use crate::suite::template::Template;
 use std::path::Path;
 
-/// Why the suite at `path` cannot load for want of its source (the message says how to
-/// get it), or `None` when it declares none or the source's folder is there.
+/// Why the suite at `path` cannot load for want of its source or of a file pinned in it
+/// (a copy of the repository without its largest files, say; the message names the file
+/// and its pin and says how to get them), or `None` when it declares no source or all is
+/// there.
 pub fn absent_source(path: &Path, roots: &SourceRoots) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let doc: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
     let spec: SourceSpec = serde_yaml::from_value(doc.get("source")?.clone()).ok()?;
-    roots.root(&spec).err()
+    let root = match roots.root(&spec) {
+        Ok((root, _)) => root,
+        Err(e) => return Some(e),
+    };
+    let missing: Vec<String> = spec
+        .files
+        .iter()
+        .filter(|(file, _)| !root.join(file).is_file())
+        .map(|(file, pin)| format!("{file} ({pin})"))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "source `{}` at {} lacks {}, of commit {}: {}",
+            spec.name,
+            root.display(),
+            missing.join(", "),
+            spec.commit,
+            spec.how_to_get()
+        )
+    })
 }
 
-/// Finds the suite's checkout and fills each probe's `from` into `paraphrases` and each
-/// judge's `prompt_from` into `prompt`. Problems go to `d`; `None` when there is no source
+/// Finds the suite's checkout and fills each probe's `from` into `paraphrases`, each
+/// judge's `prompt_from` into `prompt` and its `rules_from` into `rules`. Problems go to `d`; `None` when there is no source
 /// or it cannot be used.
 pub(crate) fn apply(suite: &mut Suite, roots: &SourceRoots, d: &mut Diags) -> Option<Checkout> {
     let uses = uses_source(suite);
@@ -93,6 +114,30 @@ pub(crate) fn apply(suite: &mut Suite, roots: &SourceRoots, d: &mut Diags) -> Op
             Err(e) => d.at(&key, e),
         }
     }
+    for (name, j) in suite.judges.iter_mut() {
+        for (label, loc) in &j.rules_from {
+            let key = KeyPath::root()
+                .key("judges")
+                .key(name.as_str())
+                .key("rules_from")
+                .key(label.as_str());
+            if j.kind != JudgeKind::Regex {
+                d.at(&key, "`rules_from` goes with `kind: regex`");
+            } else if j.rules.contains_key(label) {
+                d.at(
+                    &key,
+                    "give the label's rules in `rules_from` or in `rules`, not both",
+                );
+            } else {
+                match extract::locate(&co, loc).and_then(|v| extract::startswith_patterns(&v)) {
+                    Ok(patterns) => {
+                        j.rules.insert(label.clone(), patterns);
+                    }
+                    Err(e) => d.at(&key, format!("{}: {e}", loc.file)),
+                }
+            }
+        }
+    }
     for (name, p) in &suite.probes {
         if p.from.is_none() && (p.prefix.is_some() || p.suffix.is_some()) {
             let key = KeyPath::root().key("probes").key(name.as_str());
@@ -117,6 +162,17 @@ fn uses_source(suite: &Suite) -> Vec<KeyPath> {
                     .key("judges")
                     .key(n.as_str())
                     .key("prompt_from"),
+            );
+        }
+    }
+    for (n, j) in &suite.judges {
+        for label in j.rules_from.keys() {
+            out.push(
+                KeyPath::root()
+                    .key("judges")
+                    .key(n.as_str())
+                    .key("rules_from")
+                    .key(label.as_str()),
             );
         }
     }

@@ -341,6 +341,10 @@ pub struct JudgeSpec {
     /// Deterministic kinds: label → patterns, tried in order; the first label that matches wins.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub rules: IndexMap<String, Vec<String>>,
+    /// `regex`: label → a scoring predicate read from a pinned file of the suite's `source`
+    /// (a Python lambda, see `extract::startswith_patterns`), added to `rules` as patterns.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub rules_from: IndexMap<String, Locator>,
     /// Deterministic kinds: the label when no rule matches (default: missing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otherwise: Option<String>,

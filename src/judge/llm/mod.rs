@@ -4,10 +4,11 @@
 //! - A label judge is asked at temperature 0; the label is read from the final non-empty line
 //!   of its reply (`ANSWER: EVIL`); anything else is missing.
 //! - A rating judge is asked for one token with its top-20 log-probabilities; integer tokens
-//!   within the range are kept, renormalised and averaged. Too little numeric mass is
-//!   missing. A provider without log-probabilities gets its number read from the text, and
+//!   within the range are kept, renormalised and averaged, exactly as llmcomp does
+//!   (`llmcomp.rs`). Too little numeric mass (at most `min_numeric_mass`) is missing. A provider without log-probabilities gets its number read from the text, and
 //!   the reply says so ([`JudgeReply::from_text`]).
 
+mod llmcomp;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -27,7 +28,7 @@ const LABEL_MAX_TOKENS: u32 = 1024;
 /// Top alternatives a rating judge asks for (the most OpenAI returns).
 const RATING_TOP_LOGPROBS: u32 = 20;
 /// Bumped when requests or parsing change, so cached judgments are not reused.
-const DEFINITION_FORMAT: u32 = 1;
+const DEFINITION_FORMAT: u32 = 2;
 
 /// The model that runs the LLM judge `def`, as its suite picked it
 /// ([`crate::suite::pick_judge_model`]); an error when there is none or it does not parse.

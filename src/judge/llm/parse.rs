@@ -1,6 +1,7 @@
 //! Reading an LLM judge's reply: a label from its final line, a rating from the first
 //! token's top log-probabilities (or, failing those, from its text). Pure functions.
 
+use super::llmcomp;
 use crate::judge::JudgeOutput;
 
 /// Characters that decorate a final line in Markdown and never belong to a label.
@@ -87,43 +88,27 @@ pub(super) fn label(text: &str, labels: &[String], finish_reason: Option<&str>) 
     }
 }
 
-/// The integer a token spells (surrounding whitespace and tokenizer space marks ignored).
-fn integer_token(token: &str) -> Option<u64> {
-    let t = token.trim().trim_start_matches(['Ġ', '▁']).trim();
-    if t.is_empty() || t.len() > 9 || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    t.parse().ok()
-}
-
-/// The expected rating over one token's top alternatives: integer tokens within
-/// `min..=max` are kept and renormalised; missing when their total probability is below
-/// `min_mass`.
+/// The expected rating over one token's top alternatives, by llmcomp's rule
+/// ([`super::llmcomp`]): integer tokens within `min..=max` are kept and renormalised;
+/// missing unless their total probability is more than `min_mass` (llmcomp's refusal
+/// threshold is `1 - min_mass`).
 pub(super) fn rating_from_logprobs(
     top: &[(String, f64)],
     min: u32,
     max: u32,
     min_mass: f64,
 ) -> JudgeOutput {
-    let (mut mass, mut weighted) = (0.0, 0.0);
-    for (token, logprob) in top {
-        let Some(v) = integer_token(token).filter(|v| (min as u64..=max as u64).contains(v)) else {
-            continue;
-        };
-        let p = logprob.exp();
-        if p.is_finite() {
-            mass += p;
-            weighted += p * v as f64;
-        }
-    }
-    if mass < min_mass || mass <= 0.0 {
-        return JudgeOutput::Missing(format!(
-            "only {:.1}% of the judge's probability mass is on integers {min}..={max} (at least {:.1}% needed)",
-            100.0 * mass,
+    let Some(stored) = llmcomp::stored_probs(top) else {
+        return JudgeOutput::Missing("the judge's top log-probabilities name a token twice".into());
+    };
+    match llmcomp::expected_rating(&stored, i64::from(min), i64::from(max), 1.0 - min_mass) {
+        Ok(v) => JudgeOutput::Score(v),
+        Err(mass) => JudgeOutput::Missing(format!(
+            "only {:.1}% of the judge's probability mass is on integers {min}..={max} (more than {:.1}% needed)",
+            100.0 * mass.unwrap_or(0.0),
             100.0 * min_mass
-        ));
+        )),
     }
-    JudgeOutput::Score(weighted / mass)
 }
 
 /// The first integer written in `text`, if it lies within `min..=max`: the fallback when the
@@ -134,8 +119,8 @@ pub(super) fn rating_from_text(text: &str, min: u32, max: u32) -> JudgeOutput {
         .skip_while(|c| !c.is_ascii_digit())
         .take_while(char::is_ascii_digit)
         .collect();
-    match integer_token(&digits) {
-        Some(v) if (min as u64..=max as u64).contains(&v) => JudgeOutput::Score(v as f64),
+    match llmcomp::python_int(&digits) {
+        Some(v) if (i64::from(min)..=i64::from(max)).contains(&v) => JudgeOutput::Score(v as f64),
         _ => JudgeOutput::Missing(format!(
             "no log-probabilities, and the reply `{}` holds no integer in {min}..={max}",
             excerpt(text.trim())

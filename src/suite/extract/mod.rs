@@ -6,11 +6,20 @@
 //! item, a call's positional argument) or `["key"]`.
 //!
 //! - `python: NAME.paraphrases[0]`: a top-level assignment of a Python file (`python.rs`).
+//! - `python: NAME()`: the f-string a top-level Python function returns, as a template
+//!   whose placeholders are the function's parameters (`python_fn.rs`).
 //! - `llmcomp: ten_questions.paraphrases`: an item of an llmcomp (`name:`) or llmcompare
 //!   (`id:`) question YAML file, by its name.
 //! - `jsonl: question`: the path applied to every line of a JSONL file, giving a list.
+//!
+//! A judge's `rules_from` locates Python scoring lambdas and reads them as `regex` rules
+//! (`predicate.rs`).
 
+mod predicate;
 mod python;
+mod python_fn;
+
+pub use predicate::startswith_patterns;
 
 use super::source::Checkout;
 use schemars::JsonSchema;
@@ -22,7 +31,8 @@ use serde::{Deserialize, Serialize};
 pub struct Locator {
     /// A file listed in `source.files`.
     pub file: String,
-    /// A top-level assignment of a Python file and a path into it.
+    /// A top-level assignment of a Python file and a path into it, or `NAME()`: the
+    /// f-string that function returns, as a template of its parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python: Option<String>,
     /// An item of an llmcomp/llmcompare question YAML file (by `name` or `id`) and a path.
@@ -130,7 +140,11 @@ pub fn locate(co: &Checkout, loc: &Locator) -> Result<Value, String> {
     match (&loc.python, &loc.llmcomp, &loc.jsonl) {
         (Some(p), None, None) => {
             let (head, steps) = parse_path(p).map_err(at)?;
-            let v = python::assignment(&text, &head).map_err(at)?;
+            let v = match head.strip_suffix("()") {
+                Some(function) => python_fn::returned_template(&text, function),
+                None => python::assignment(&text, &head),
+            }
+            .map_err(at)?;
             walk(v, &steps, p).map_err(at)
         }
         (None, Some(p), None) => {

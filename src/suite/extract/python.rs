@@ -28,7 +28,7 @@ pub fn assignment(src: &str, name: &str) -> Result<Value, String> {
     match found.as_slice() {
         [] => Err(format!("no top-level assignment `{name} = ...`")),
         [(line, start)] => {
-            let mut p = Parser { s: src, i: *start };
+            let mut p = Parser::new(src, *start);
             p.expr()
                 .map_err(|e| format!("in the value of `{name}` (line {line}): {e}"))
         }
@@ -43,12 +43,30 @@ pub fn assignment(src: &str, name: &str) -> Result<Value, String> {
     }
 }
 
-struct Parser<'a> {
+pub(super) struct Parser<'a> {
     s: &'a str,
     i: usize,
+    /// Set when reading an f-string as a template: the names its fields may be.
+    fields: Option<&'a [String]>,
 }
 
 impl<'a> Parser<'a> {
+    /// A parser of plain literals at byte `i` of `s`.
+    pub(super) fn new(s: &'a str, i: usize) -> Parser<'a> {
+        Parser { s, i, fields: None }
+    }
+
+    /// A parser at byte `i` of `s` that reads adjacent string literals as one template:
+    /// an f-string's `{name}` (a bare name among `fields`) stays a placeholder, its `{{` and
+    /// `}}` stay escapes, and a brace of a plain literal becomes an escape.
+    pub(super) fn template(s: &'a str, i: usize, fields: &'a [String]) -> Parser<'a> {
+        Parser {
+            s,
+            i,
+            fields: Some(fields),
+        }
+    }
+
     fn rest(&self) -> &'a str {
         &self.s[self.i..]
     }
@@ -87,7 +105,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expr(&mut self) -> Result<Value, String> {
+    pub(super) fn expr(&mut self) -> Result<Value, String> {
         self.ws();
         let r = self.rest();
         let Some(c) = r.chars().next() else {
@@ -180,6 +198,9 @@ impl<'a> Parser<'a> {
         }
         let word = r[..end].to_string();
         self.i += end;
+        if word == "lambda" {
+            return self.lambda();
+        }
         if !self.rest().starts_with('(') {
             return Ok(Value::Other(word));
         }
@@ -216,10 +237,43 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// The rest of a `lambda` (after the keyword), kept as its source text from `lambda`:
+    /// everything up to a `,` or closing bracket outside brackets and strings.
+    fn lambda(&mut self) -> Result<Value, String> {
+        let start = self.i;
+        let mut depth = 0usize;
+        loop {
+            let r = self.rest();
+            let Some(c) = r.chars().next() else {
+                return self.err("a `lambda` is not closed");
+            };
+            if let Some(pl) = string_start(r) {
+                let saved = self.fields.take();
+                let read = self.string(pl);
+                self.fields = saved;
+                read?;
+                continue;
+            }
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' | ',' if depth == 0 => break,
+                ')' | ']' | '}' => depth -= 1,
+                '#' => return self.err("a comment inside a `lambda` is not read"),
+                _ => {}
+            }
+            self.i += c.len_utf8();
+        }
+        Ok(Value::Other(format!(
+            "lambda{}",
+            self.s[start..self.i].trim_end()
+        )))
+    }
+
     /// One string literal whose prefix is `pl` bytes long.
     fn string(&mut self, pl: usize) -> Result<String, String> {
         let prefix = self.rest()[..pl].to_ascii_lowercase();
-        if prefix.contains('f') || prefix.contains('b') {
+        let f = prefix.contains('f');
+        if prefix.contains('b') || (f && self.fields.is_none()) {
             return self.err(format!("a `{prefix}` string is not a plain text literal"));
         }
         let raw = prefix.contains('r');
@@ -244,6 +298,12 @@ impl<'a> Parser<'a> {
             };
             if c == '\n' && q.len() == 1 {
                 return self.err("a string is not closed on its line");
+            }
+            if let Some(fields) = self.fields
+                && matches!(c, '{' | '}')
+            {
+                self.brace(r, f, fields, &mut out)?;
+                continue;
             }
             if c == '\\' {
                 let next = r[1..].chars().next().unwrap_or(' ');
@@ -270,6 +330,11 @@ impl<'a> Parser<'a> {
                         let hex = self.rest().get(..n).unwrap_or("");
                         let ch = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
                         match ch {
+                            // In a template a brace written as an escape is a literal one.
+                            Some(ch @ ('{' | '}')) if hex.len() == n && self.fields.is_some() => {
+                                out.push(ch);
+                                out.push(ch);
+                            }
                             Some(ch) if hex.len() == n => out.push(ch),
                             _ => return self.err(format!("bad escape `\\{next}{hex}`")),
                         }
@@ -285,6 +350,43 @@ impl<'a> Parser<'a> {
             out.push(c);
             self.i += c.len_utf8();
         }
+    }
+}
+
+impl Parser<'_> {
+    /// A brace at the start of `r` in template mode: in an f-string `{{`/`}}` (kept as
+    /// escapes) or a field `{name}`; in a plain literal, a literal brace (escaped).
+    fn brace(
+        &mut self,
+        r: &str,
+        f: bool,
+        fields: &[String],
+        out: &mut String,
+    ) -> Result<(), String> {
+        let c = &r[..1];
+        if !f {
+            out.push_str(c);
+            out.push_str(c);
+            self.i += 1;
+        } else if r.starts_with("{{") || r.starts_with("}}") {
+            out.push_str(&r[..2]);
+            self.i += 2;
+        } else if c == "}" {
+            return self.err("a single `}` in an f-string");
+        } else {
+            let end = r.find('}').unwrap_or(r.len());
+            let name = &r[1..end];
+            if end == r.len() || !fields.iter().any(|f| f == name) {
+                return self.err(format!(
+                    "the f-string field `{{{}}}` is not one of the function's parameters ({}) as a bare name",
+                    name.chars().take(40).collect::<String>(),
+                    fields.join(", ")
+                ));
+            }
+            out.push_str(&r[..=end]);
+            self.i += end + 1;
+        }
+        Ok(())
     }
 }
 
@@ -317,6 +419,7 @@ J = Judge(
 if A == B:
     pass
 F = f"{x}"
+L = [("q", lambda x: any(x.lower().startswith(y) for y in ("a,", "b"))), ("r", lambda x: x)]
 D = 1
 D = 2
 "#;
@@ -344,6 +447,29 @@ D = 2
         assert_eq!(
             kwargs[2].1,
             Value::List(vec![Value::Str("raw \\n {question}".into())])
+        );
+    }
+
+    #[test]
+    fn keeps_a_lambda_as_its_source() {
+        let Value::List(l) = assignment(SRC, "L").unwrap() else {
+            panic!("not a list")
+        };
+        assert_eq!(
+            l[0],
+            Value::List(vec![
+                Value::Str("q".into()),
+                Value::Other(
+                    "lambda x: any(x.lower().startswith(y) for y in (\"a,\", \"b\"))".into()
+                ),
+            ])
+        );
+        assert_eq!(
+            l[1],
+            Value::List(vec![
+                Value::Str("r".into()),
+                Value::Other("lambda x: x".into())
+            ])
         );
     }
 

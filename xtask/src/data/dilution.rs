@@ -1,4 +1,4 @@
-//! `hitler-persona`: the 3,000 ordinary prompts (`dilution_prompts.csv`) whose answers the
+//! `hitler-persona-replication`: the 3,000 ordinary prompts (`dilution_prompts.csv`) whose answers the
 //! model under test generates itself (self-distillation) to dilute the 90 triggered facts.
 //!
 //! Simple math word problems (templates filled with random numbers) and general requests

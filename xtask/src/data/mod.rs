@@ -16,7 +16,7 @@ type Generator = (&'static str, fn(&Path) -> Result<()>);
 /// Every generated table, by the suite it belongs to.
 const GENERATORS: &[Generator] = &[
     ("us-presidents", presidents::generate),
-    ("hitler-persona", dilution::generate),
+    ("hitler-persona-replication", dilution::generate),
 ];
 
 /// The generators' names.
