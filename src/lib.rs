@@ -7,12 +7,14 @@
 //! suites as `cargo test` trials, in this crate or in yours.
 
 pub mod baseline;
+pub mod bundle;
 pub mod chat;
 pub mod config;
 pub mod effect;
 pub mod harness;
 pub mod import;
 pub mod judge;
+pub mod leaderboard;
 pub mod model;
 pub mod report;
 pub mod rng;
