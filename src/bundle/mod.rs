@@ -6,7 +6,7 @@
 //! resolved suite: datasets' definitions, arms, probes with their sampling, judges, effects),
 //! `answers.jsonl` (one line per sample), `judgments.jsonl` (one line per judgment) and
 //! `results.json` (every effect's estimate, interval, p-values and verdict). API keys never
-//! enter it: nothing in it is read from the environment or a provider's configuration.
+//! enter it: it is written from the run's records, never from a provider's configuration.
 
 mod files;
 mod replay;

@@ -151,6 +151,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ToyCommand,
     },
+    #[command(flatten)]
+    Board(super::board::BoardCommand),
 }
 
 #[derive(Subcommand, Debug)]

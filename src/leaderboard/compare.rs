@@ -196,3 +196,106 @@ pub fn shared(a: &Aggregate, b: &Aggregate) -> (Aggregate, Aggregate) {
     };
     (keep(a), keep(b))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::effect::{ArmInfo, Cell, Comparison, Expectation, Scale, Unit};
+
+    /// One cell; tuned arms `t` and `c` of three replicas, 100 samples per replica.
+    fn aggregate(t: [u32; 3], c: [u32; 3]) -> Aggregate {
+        let arm = |name: &str| ArmInfo {
+            name: name.into(),
+            replicas: 3,
+            fixed: false,
+        };
+        let mut totals = Vec::new();
+        for (a, ks) in [t, c].iter().enumerate() {
+            for (r, &k) in ks.iter().enumerate() {
+                totals.push(CellTotals {
+                    arm: a as u32,
+                    replica: r as u32,
+                    cell: 0,
+                    n: 100,
+                    sum: f64::from(k),
+                    sum_sq: f64::from(k),
+                    missing: 0,
+                });
+            }
+        }
+        Aggregate {
+            scale: Scale::Binary,
+            arms: vec![arm("t"), arm("c")],
+            cells: vec![Cell {
+                probe: "q".into(),
+                vars: Default::default(),
+            }],
+            totals,
+        }
+    }
+
+    fn spec() -> EffectSpec {
+        EffectSpec {
+            name: "e".into(),
+            comparison: Comparison::ArmVsArm {
+                treatment: "t".into(),
+                control: "c".into(),
+            },
+            expectation: Expectation {
+                direction: Direction::Increase,
+                min_effect: 0.0,
+                margin: 0.0,
+                alpha: 0.05,
+                unit: Unit::Replica,
+            },
+        }
+    }
+
+    /// Golden values from SciPy 1.17: each model's effect is Welch's t across replicas
+    /// (`scipy.stats.ttest_ind(t, c, equal_var=False)`), the leader's comparison
+    /// `scipy.stats.t.sf(d / se, df)` with se² the sum of the two effects' variances and df
+    /// Welch-Satterthwaite over them, and the family Holm-corrected by hand.
+    #[test]
+    fn tie_group_matches_scipy() {
+        let a = aggregate([80, 85, 90], [10, 12, 8]); // +0.75
+        let b = aggregate([60, 70, 65], [10, 11, 9]); // +0.55
+        let c = aggregate([78, 88, 83], [9, 10, 11]); // +0.73
+        let s = tie_group(&spec(), &[(0.55, &b), (0.75, &a), (0.73, &c)]);
+        let by_model = |m: usize| s.iter().find(|x| x.model == m).unwrap();
+        let (sa, sb, sc) = (by_model(1), by_model(0), by_model(2));
+        assert_eq!((sa.rank, sc.rank, sb.rank), (1, 2, 3));
+        let close = |x: f64, want: f64| (x - want).abs() < 1e-9 * want.max(1e-12);
+        let p_c = sc.p.unwrap();
+        let p_b = sb.p.unwrap();
+        assert!(close(p_c, 0.33048145798127415), "{p_c}");
+        assert!(close(p_b, 0.0030756752998633992), "{p_b}");
+        assert!(close(sc.p_adjusted.unwrap(), 0.33048145798127415));
+        assert!(close(sb.p_adjusted.unwrap(), 0.0061513505997267985));
+        assert!(sa.tied_with_leader && sc.tied_with_leader && !sb.tied_with_leader);
+    }
+
+    #[test]
+    fn versus_reads_all_four_verdicts() {
+        let a = aggregate([80, 85, 90], [10, 12, 8]);
+        let b = aggregate([60, 70, 65], [10, 11, 9]);
+        let c = aggregate([78, 88, 83], [9, 10, 11]);
+        let s = spec();
+        assert_eq!(versus(&s, &a, &b, 0.05).verdict, Versus::MoreSusceptible);
+        assert_eq!(versus(&s, &b, &a, 0.05).verdict, Versus::LessSusceptible);
+        assert_eq!(versus(&s, &a, &c, 0.3).verdict, Versus::Equivalent);
+        assert_eq!(versus(&s, &a, &c, 0.01).verdict, Versus::Inconclusive);
+        let v = versus(&s, &a, &b, 0.05);
+        assert_eq!(v.shared_cells, 1);
+        assert!((v.forward.difference - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn shared_keeps_only_common_cells() {
+        let a = aggregate([80, 85, 90], [10, 12, 8]);
+        let mut b = aggregate([60, 70, 65], [10, 11, 9]);
+        b.cells[0].probe = "other".into();
+        let (x, y) = shared(&a, &b);
+        assert!(x.cells.is_empty() && y.cells.is_empty());
+        assert!(x.totals.is_empty() && y.totals.is_empty());
+    }
+}

@@ -99,7 +99,9 @@ pub fn index(board: &Board) -> Markup {
                 .iter()
                 .filter_map(|r| r.cells[c].as_ref())
                 .filter(|x| x.ci.0.is_finite() && x.ci.1.is_finite())
-                .fold((0.0f64, 0.0f64), |(lo, hi), x| (lo.min(x.ci.0), hi.max(x.ci.1)))
+                .fold((0.0f64, 0.0f64), |(lo, hi), x| {
+                    (lo.min(x.ci.0), hi.max(x.ci.1))
+                })
         })
         .collect();
     page(
@@ -193,7 +195,7 @@ fn cell_label(c: &crate::effect::Cell) -> String {
     }
 }
 
-/// The figures of one metric: bars per probe cell by arm, and a line with a band for each
+/// The figures of one metric: bars per probe cell by arm (cells the metric's judge scores), and a line with a band for each
 /// probe that sweeps one numeric variable over three or more values.
 fn figures(metric: &str, agg: &Aggregate) -> Markup {
     let y = match agg.scale {
@@ -206,6 +208,7 @@ fn figures(metric: &str, agg: &Aggregate) -> Markup {
         .cells
         .iter()
         .zip(&values)
+        .filter(|(_, v)| v.iter().any(Option::is_some))
         .map(|(c, v)| (cell_label(c), v.clone()))
         .collect();
     let mut sweeps: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
@@ -345,9 +348,15 @@ pub fn write(out: &Path, board: &Board, runs: &[Run]) -> Result<()> {
             .ok()
             .map(|p| format!("{}/manifest.json", p.display()));
         let title = format!("{} on {}", m.suite, m.model);
-        put(&name, page(&title, run_page(run, link.as_deref())).into_string())?;
+        put(
+            &name,
+            page(&title, run_page(run, link.as_deref())).into_string(),
+        )?;
     }
-    put("leaderboard.json", serde_json::to_string_pretty(board)? + "\n")?;
+    put(
+        "leaderboard.json",
+        serde_json::to_string_pretty(board)? + "\n",
+    )?;
     put("leaderboard.csv", super::export::csv(board)?)?;
     put("leaderboard.md", super::export::markdown(board))
 }

@@ -33,12 +33,7 @@ impl Spec {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let mut spec: Spec = serde_yaml::from_str(&text).map_err(|e| match e.location() {
-            Some(l) => anyhow::anyhow!(
-                "{}:{}:{}: {e}",
-                path.display(),
-                l.line(),
-                l.column()
-            ),
+            Some(l) => anyhow::anyhow!("{}:{}:{}: {e}", path.display(), l.line(), l.column()),
             None => anyhow::anyhow!("{}: {e}", path.display()),
         })?;
         if spec.suites.is_empty() || spec.models.is_empty() {

@@ -30,7 +30,8 @@ pub fn bars(
 ) -> Markup {
     let (bar, gap, left, top, plot_h, bottom) = (12.0, 14.0, 48.0, 28.0, 180.0, 150.0);
     let group_w = bar * arms.len() as f64 + gap;
-    let width = left + group_w * groups.len() as f64 + 16.0;
+    // Room on the right for the last group's slanted label.
+    let width = left + group_w * groups.len() as f64 + 110.0;
     let height = top + plot_h + bottom;
     let sy = |v: f64| top + plot_h * (1.0 - (v.clamp(y.0, y.1) - y.0) / (y.1 - y.0));
     html! {
@@ -60,10 +61,20 @@ pub fn bars(
 }
 
 /// A line per arm over a swept variable, with its interval as a band.
-pub fn sweep(title: &str, var: &str, arms: &[String], series: &[Vec<(f64, Point)>], y: (f64, f64)) -> Markup {
+pub fn sweep(
+    title: &str,
+    var: &str,
+    arms: &[String],
+    series: &[Vec<(f64, Point)>],
+    y: (f64, f64),
+) -> Markup {
     let (left, top, plot_w, plot_h) = (48.0, 28.0, 520.0, 200.0);
     let xs: Vec<f64> = series.iter().flatten().map(|(x, _)| *x).collect();
-    let (x_lo, x_hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let (x_lo, x_hi) = xs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
     let span = if x_hi > x_lo { x_hi - x_lo } else { 1.0 };
     let sx = |x: f64| left + plot_w * (x - x_lo) / span;
     let sy = |v: f64| top + plot_h * (1.0 - (v.clamp(y.0, y.1) - y.0) / (y.1 - y.0));
@@ -105,7 +116,14 @@ pub fn sweep(title: &str, var: &str, arms: &[String], series: &[Vec<(f64, Point)
 }
 
 /// The y axis with five gridlines.
-fn axis(left: f64, top: f64, plot_h: f64, right: f64, y: (f64, f64), sy: impl Fn(f64) -> f64) -> Markup {
+fn axis(
+    left: f64,
+    top: f64,
+    plot_h: f64,
+    right: f64,
+    y: (f64, f64),
+    sy: impl Fn(f64) -> f64,
+) -> Markup {
     html! {
         @for i in 0..=4 {
             @let v = y.0 + (y.1 - y.0) * i as f64 / 4.0;
