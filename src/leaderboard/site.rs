@@ -246,12 +246,15 @@ fn output_text(o: &JudgeOutput) -> String {
     }
 }
 
+/// Judge and label of each sample, by (arm, replica, cell, sample).
+type Labels<'a> = HashMap<(&'a str, u32, u32, u32), Vec<(String, String)>>;
+
 /// One suite × model page.
 pub fn run_page(run: &Run, bundle_link: Option<&str>) -> Markup {
     let m = &run.bundle.manifest;
     let results = &run.replay.results;
     let outcome = &run.replay.outcome;
-    let mut labels: HashMap<(&str, u32, u32, u32), Vec<(String, String)>> = HashMap::new();
+    let mut labels: Labels = HashMap::new();
     for j in &run.bundle.judgments {
         labels
             .entry((j.arm.as_str(), j.replica, j.cell, j.sample))
