@@ -177,6 +177,35 @@ fn bundles_replay_and_build_a_safe_leaderboard() {
         "a changed judgment must change the numbers"
     );
 
+    // The same through the command line: `replay` fails on the tampered copy only, and
+    // `compare` reads two bundles (each effect is on the 8 cells its judge scores).
+    let weirdgen = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_weirdgen"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ok = weirdgen(&["replay".as_ref(), dirs[0].as_os_str()]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("every number equals"));
+    let bad = weirdgen(&["replay".as_ref(), tampered.as_os_str()]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("DIFFERS"));
+    let cmp = weirdgen(&[
+        "compare".as_ref(),
+        "--bundles".as_ref(),
+        dirs[1].as_os_str(),
+        dirs[0].as_os_str(),
+    ]);
+    let text = String::from_utf8_lossy(&cmp.stdout);
+    assert!(cmp.status.success(), "{text}");
+    assert_eq!(text.matches("  effect `").count(), 2, "{text}");
+    assert!(text.contains("on 8 shared probe cells"), "{text}");
+
     // Untrusted output in an answer: the numbers still replay, the page escapes it.
     plant_answer(&dirs[1], HOSTILE);
     let (board, out) = site(&dir, &dirs);
