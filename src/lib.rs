@@ -14,11 +14,13 @@
 //! tests, and may change between releases.
 
 pub mod baseline;
+pub mod bundle;
 pub mod chat;
 pub mod effect;
 pub mod harness;
 pub mod import;
 pub mod judge;
+pub mod leaderboard;
 pub mod model;
 pub mod names;
 pub mod report;

@@ -4,7 +4,8 @@
 //! connections and echoes the key it was sent in its error bodies (one of them longer than the
 //! excerpt kept of it, the key straddling the cut) and in one model's 200 answers. Afterwards
 //! the key is in none of: the store file and its WAL, the snapshot, the text/markdown/HTML/JSON
-//! reports, `weirdgen jobs`, and everything the commands printed.
+//! reports, `weirdgen jobs`, the run's bundle (`weirdgen bundle`, every file of it), and
+//! everything the commands printed.
 //! One test in its own binary: it sets `OPENAI_API_KEY` and `OPENAI_BASE_URL` for the process.
 
 mod support;
@@ -175,6 +176,9 @@ fn a_canary_key_appears_nowhere_after_a_run_with_failures() {
     }
     printed += &weirdgen(&dir, &["report", "http"]);
     printed += &weirdgen(&dir, &["jobs"]);
+    // The run's bundle, from the store, and its replay.
+    printed += &weirdgen(&dir, &["bundle", "http", "--out", "bundle"]);
+    printed += &weirdgen(&dir, &["replay", "bundle"]);
 
     // The key was really sent, and every fault was met.
     let log = server.log();
@@ -241,6 +245,11 @@ fn a_canary_key_appears_nowhere_after_a_run_with_failures() {
         "report.html",
         "http@openai__old-model.snap",
         "printed.txt",
+        "manifest.json",
+        "suite.json",
+        "answers.jsonl",
+        "judgments.jsonl",
+        "results.json",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -259,6 +268,11 @@ fn a_canary_key_appears_nowhere_after_a_run_with_failures() {
     assert!(
         contains(&db, "new-model says: the telegraph (sent with Bearer ***)"),
         "the answer that echoed the key is stored with the key masked"
+    );
+    let answers = std::fs::read(dir.join("bundle/answers.jsonl")).unwrap();
+    assert!(
+        contains(&answers, "old-model says: the telegraph"),
+        "the bundle holds the samples (the scan reads real bytes)"
     );
     for f in &all {
         let bytes = std::fs::read(f).unwrap();

@@ -153,6 +153,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ToyCommand,
     },
+    #[command(flatten)]
+    Board(super::board::BoardCommand),
 }
 
 #[derive(Subcommand, Debug)]

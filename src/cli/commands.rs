@@ -25,7 +25,7 @@ fn suite_path(arg: &str, suites: &Path) -> PathBuf {
     }
 }
 
-fn load(arg: &str, cli: &Cli) -> Result<LoadedSuite> {
+pub(super) fn load(arg: &str, cli: &Cli) -> Result<LoadedSuite> {
     let suites = &cli.suites;
     let path = suite_path(arg, suites);
     if !path.exists() {
@@ -45,7 +45,7 @@ fn load(arg: &str, cli: &Cli) -> Result<LoadedSuite> {
     Ok(suite::load_with(&path, &exact::source_roots(cli)?)?)
 }
 
-fn model_of(suite: &LoadedSuite, model: Option<&str>) -> Result<ModelRef> {
+pub(super) fn model_of(suite: &LoadedSuite, model: Option<&str>) -> Result<ModelRef> {
     match model.or(suite.suite.default_model.as_deref()) {
         Some(m) => m.parse(),
         None => bail!(
@@ -55,7 +55,7 @@ fn model_of(suite: &LoadedSuite, model: Option<&str>) -> Result<ModelRef> {
     }
 }
 
-fn context(cli: &Cli, suite: &LoadedSuite) -> Result<RunContext> {
+pub(super) fn context(cli: &Cli, suite: &LoadedSuite) -> Result<RunContext> {
     let store = Arc::new(Store::open(&cli.store)?);
     let store_dir = cli
         .store
@@ -207,6 +207,7 @@ fn validate(cli: &Cli, names: &[String]) -> Result<ExitCode> {
                 eprintln!("{e}");
             }
         }
+        Command::Board(command) => super::board::dispatch(&cli, command).await,
     }
     if failed > 0 {
         eprintln!("{failed} of {} suites are invalid", paths.len());

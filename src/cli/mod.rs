@@ -1,6 +1,7 @@
 //! Subcommands of `weirdgen`. Errors print as one line (with their causes) and exit non-zero.
 
 mod args;
+mod board;
 mod cancel;
 mod commands;
 mod exact;

@@ -1,0 +1,23 @@
+//! Run bundles: a folder holding everything needed to re-derive a run's numbers with no store
+//! and no network, and its offline replay.
+//!
+//! A bundle holds `manifest.json` (versions, the suite's fingerprint, the resolved models,
+//! fine-tune jobs with seeds and hyperparameters, the judge model, dates), `suite.json` (the
+//! resolved suite: datasets' definitions, arms, probes with their sampling, judges, effects),
+//! `answers.jsonl` (one line per sample), `judgments.jsonl` (one line per judgment) and
+//! `results.json` (every effect's estimate, interval, p-values and verdict). API keys never
+//! enter it: it is written from the run's records, never from a provider's configuration.
+
+mod files;
+mod replay;
+mod write;
+
+pub use files::{
+    AnswerLine, ArmRecord, FinetuneRecord, JudgmentLine, Manifest, MetricTotals, ReplicaRecord,
+    ResultsFile,
+};
+pub use replay::{Bundle, Replay, read, replay};
+pub use write::{BundleMeta, write};
+
+/// The bundle layout's version; a reader refuses other versions.
+pub const FORMAT: u32 = 1;
