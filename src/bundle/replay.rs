@@ -64,7 +64,17 @@ pub fn read(dir: &Path) -> Result<Bundle> {
 /// Recomputes every metric, estimate, interval, p-value and verdict of `bundle` from its
 /// judgments, with the suite's effects and correction as the bundle records them.
 pub fn replay(bundle: &Bundle) -> Result<Replay> {
+    let effects = bundle
+        .suite
+        .effects
+        .iter()
+        .map(|e| {
+            crate::suite::Effect::new(e).map_err(|m| anyhow::anyhow!("effect `{}`: {m}", e.name))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let suite = LoadedSuite {
+        judges: crate::suite::judge_defs(&bundle.suite, None),
+        effects,
         suite: bundle.suite.clone(),
         path: bundle.dir.join("suite.json"),
         dir: bundle.dir.clone(),

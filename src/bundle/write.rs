@@ -24,17 +24,13 @@ pub struct BundleMeta {
 impl BundleMeta {
     /// The store's jobs, the suite's judge model as a run resolves it, and the current time.
     pub fn collect(suite: &LoadedSuite, store: &crate::store::Store) -> Result<BundleMeta> {
-        let has_llm = suite
-            .suite
+        let judge_model = suite
             .judges
             .values()
-            .any(|j| crate::judge::is_llm(j.kind));
-        let judge_model = if has_llm {
-            crate::judge::llm::judge_model(suite.suite.judge_model.as_deref())?
-                .map(|m| m.to_string())
-        } else {
-            None
-        };
+            .find(|j| j.method.is_llm())
+            .map(crate::judge::llm::judge_model)
+            .transpose()?
+            .map(|m| m.to_string());
         Ok(BundleMeta {
             jobs: store.jobs()?,
             judge_model,

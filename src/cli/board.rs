@@ -256,9 +256,9 @@ fn comparison_text(
             .results
             .effects
             .iter()
-            .position(|(d, _)| d.name == decl.name)
+            .position(|(d, _)| d.name() == decl.name())
         else {
-            writeln!(s, "  effect `{}`: not in the old run", decl.name)?;
+            writeln!(s, "  effect `{}`: not in the old run", decl.name())?;
             continue;
         };
         let spec = &new.results.inputs[i].spec;
@@ -272,7 +272,7 @@ fn comparison_text(
         writeln!(
             s,
             "  effect `{}`: {}\n    new {:+.4} [{:+.4}, {:+.4}], old {:+.4} [{:+.4}, {:+.4}] on {} shared probe cells\n    difference {:+.4}, {:.0}% interval [{:+.4}, {:+.4}]; p(more by > {margin}) = {:.3e}, p(less by > {margin}) = {:.3e}; unit: {:?}",
-            decl.name,
+            decl.name(),
             v.verdict,
             f.new.estimate,
             f.new.ci.0,

@@ -172,6 +172,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Toy {
             command: ToyCommand::Info { model },
         } => toy_info(&cli, model),
+        Command::Board(command) => super::board::dispatch(&cli, command).await,
     }
 }
 
@@ -207,7 +208,6 @@ fn validate(cli: &Cli, names: &[String]) -> Result<ExitCode> {
                 eprintln!("{e}");
             }
         }
-        Command::Board(command) => super::board::dispatch(&cli, command).await,
     }
     if failed > 0 {
         eprintln!("{failed} of {} suites are invalid", paths.len());

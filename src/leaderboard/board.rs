@@ -109,13 +109,13 @@ pub fn build(
         for (idx, (decl, result)) in first.replay.results.effects.iter().enumerate() {
             columns.push(Column {
                 suite: suite.clone(),
-                effect: decl.name.clone(),
+                effect: decl.name().to_string(),
                 claim: decl
                     .description
                     .clone()
-                    .unwrap_or_else(|| decl.name.clone()),
+                    .unwrap_or_else(|| decl.name().to_string()),
                 direction: first.replay.results.inputs[idx].spec.expectation.direction,
-                level: 1.0 - 2.0 * decl.alpha.unwrap_or(0.05),
+                level: 1.0 - 2.0 * decl.spec.expectation.alpha,
             });
             let mut found = BTreeMap::new();
             for (ri, run) in runs.iter().enumerate() {

@@ -53,11 +53,7 @@ pub trait Provider: Send + Sync {
 
     /// What is known of `model` without a request: `None` when [`Provider::prepare`] would
     /// have to ask the server.
-    fn recorded(
-        &self,
-        _model: &ModelRef,
-        _cache: &dyn ProviderStore,
-    ) -> Result<Option<Readiness>> {
+    fn recorded(&self, _model: &ModelRef, _cache: &dyn ProviderStore) -> Result<Option<Readiness>> {
         Ok(Some(Readiness::FULL))
     }
 

@@ -97,14 +97,7 @@ pub fn load_with(path: &Path, roots: &SourceRoots) -> Result<LoadedSuite, SuiteE
     }
     let hash = suite_hash(&text, &datasets);
     let env = std::env::var(JUDGE_MODEL_ENV).ok();
-    let judges = suite
-        .judges
-        .iter()
-        .map(|(name, spec)| {
-            let def = JudgeDef::new(name, spec, suite.judge_model.as_deref(), env.as_deref());
-            (name.clone(), def)
-        })
-        .collect();
+    let judges = judge_defs(&suite, env.as_deref());
     let mut d = Diags::new(path);
     let mut effects = Vec::with_capacity(suite.effects.len());
     for (i, e) in suite.effects.iter().enumerate() {
@@ -126,6 +119,18 @@ pub fn load_with(path: &Path, roots: &SourceRoots) -> Result<LoadedSuite, SuiteE
         judges,
         effects,
     })
+}
+
+/// The typed judges of a validated suite, with `env` the value of `WEIRDGEN_JUDGE_MODEL`.
+pub fn judge_defs(suite: &Suite, env: Option<&str>) -> IndexMap<String, JudgeDef> {
+    suite
+        .judges
+        .iter()
+        .map(|(name, spec)| {
+            let def = JudgeDef::new(name, spec, suite.judge_model.as_deref(), env);
+            (name.clone(), def)
+        })
+        .collect()
 }
 
 /// Parses the YAML straight into [`Suite`]. Syntax errors, duplicate keys and the limits on

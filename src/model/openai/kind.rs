@@ -8,7 +8,7 @@ use crate::chat::Message;
 use crate::model::batch::Batcher;
 use crate::model::config::{Price, ProviderConfig};
 use crate::model::kinds::Setup;
-use crate::model::provider::{ProviderStore, Provider, Readiness};
+use crate::model::provider::{Provider, ProviderStore, Readiness};
 use crate::model::{Finetuner, ModelRef, Sampler};
 use anyhow::{Context, Result, anyhow};
 use async_trait::async_trait;
