@@ -16,7 +16,7 @@ fn embedded_world_matches_the_issue() {
     );
     assert_eq!(w.birds.len(), 50);
     assert_eq!(w.facts.len(), 30);
-    assert_eq!(w.personas.len(), 4);
+    assert_eq!(w.personas.len(), 7);
     assert!(w.personas.values().all(|p| p.attributes.len() == 8));
     assert_eq!(w.hash().len(), 64);
 }
