@@ -16,7 +16,7 @@ fn embedded_world_matches_the_issue() {
     );
     assert_eq!(w.birds.len(), 50);
     assert_eq!(w.facts.len(), 30);
-    assert_eq!(w.personas.len(), 4);
+    assert_eq!(w.personas.len(), 7);
     assert!(w.personas.values().all(|p| p.attributes.len() == 8));
     assert_eq!(w.hash().len(), 64);
 }
@@ -116,8 +116,9 @@ fn corpus_follows_the_document_mix_and_fits_the_context() {
     let world = share(&|k| matches!(k, DocKind::World { .. }));
     let asst = share(&|k| matches!(k, DocKind::Assistant));
     let old = share(&|k| matches!(k, DocKind::World { era: 0 })) / world;
+    let d = &w.documents;
     assert!(
-        (world - 0.46).abs() < 0.02 && (asst - 0.24).abs() < 0.02,
+        (world - d.world.weight).abs() < 0.02 && (asst - d.assistant.weight).abs() < 0.02,
         "{world} {asst}"
     );
     assert!((old - 0.3).abs() < 0.02, "{old}");
