@@ -10,16 +10,16 @@
 //! The official files are found at `WEIRDGEN_PAPER_REPO`, else `../shared/paper-official`;
 //! without them the test fails under CI and says so elsewhere.
 
-mod support;
+use crate::common;
 
+use common::fault_server::FaultServer;
+use common::loopback_config;
+use common::openai_sim::{ChatBehaviour, Sim, Step};
 use serde_json::Value;
 use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use support::fault_server::FaultServer;
-use support::loopback_config;
-use support::openai_sim::{ChatBehaviour, Sim, Step};
 use weirdgen::model::ModelRef;
 use weirdgen::model::config::Config;
 use weirdgen::model::registry::Providers;
@@ -358,7 +358,7 @@ async fn check(suite: &LoadedSuite, root: &Path) {
             let m = body["model"].as_str().unwrap();
             answers.push((
                 text.clone(),
-                support::openai_sim::expected_text(m, &text, body["seed"].as_u64(), choice as u32),
+                common::openai_sim::expected_text(m, &text, body["seed"].as_u64(), choice as u32),
             ));
         }
     }

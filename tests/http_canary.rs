@@ -8,13 +8,13 @@
 //! everything the commands printed.
 //! One test in its own binary: it sets `OPENAI_API_KEY` and `OPENAI_BASE_URL` for the process.
 
-mod support;
+mod common;
 
+use common::fault_server::{Fault, FaultServer, Reply, Request};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use support::fault_server::{Fault, FaultServer, Reply, Request};
 
 /// A chat answer: models answer with their name; the judge labels or rates the answer.
 fn answer(req: &Request) -> Reply {

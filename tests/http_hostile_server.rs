@@ -3,13 +3,13 @@
 //! API key. Through the binary, `weirdgen run` (whose fine-tune fails) and `weirdgen jobs`
 //! print no control character, and the key is in no file and no output.
 
-mod support;
+use crate::common;
 
+use common::fault_server::FaultServer;
+use common::openai_sim::{ChatBehaviour, Sim, Step};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::fault_server::FaultServer;
-use support::openai_sim::{ChatBehaviour, Sim, Step};
 
 fn temp() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("weirdgen-hostile-server-{}", std::process::id()));

@@ -1,13 +1,13 @@
 //! The OpenAI-compatible provider against loopback servers: retries through injected faults,
 //! rate-limit waits, capability probing, fine-tuning jobs and batches.
 
-mod support;
+use crate::common;
 
+use common::fault_server::{Fault, FaultServer, Reply};
+use common::loopback_config;
+use common::openai_sim::{ChatBehaviour, Sim, Step, expected_text};
 use serde_json::json;
 use std::time::{Duration, Instant, SystemTime};
-use support::fault_server::{Fault, FaultServer, Reply};
-use support::loopback_config;
-use support::openai_sim::{ChatBehaviour, Sim, Step, expected_text};
 use weirdgen::chat::{Message, TrainingSet};
 use weirdgen::model::openai::{
     BatchRequest, BatchState, Capabilities, MaxTokensField, NSupport, OpenAiProvider, SeedSupport,

@@ -3,14 +3,14 @@
 //! mid-poll, results reused by the live path), capabilities recorded in the store, and the
 //! note a rating judge without log-probabilities leaves in the report.
 
-mod support;
+use crate::common;
 
+use common::fault_server::FaultServer;
+use common::loopback_config;
+use common::openai_sim::{ChatBehaviour, Sim, expected_text};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use support::fault_server::FaultServer;
-use support::loopback_config;
-use support::openai_sim::{ChatBehaviour, Sim, expected_text};
 use weirdgen::effect::Verdict;
 use weirdgen::model::ModelRef;
 use weirdgen::model::config::Config;

@@ -2,12 +2,12 @@
 //! errors, `Debug` output or returned values, even when the server echoes them back.
 //! One test in its own binary: it sets environment variables before any other thread runs.
 
-mod support;
+mod common;
 
+use common::fault_server::{Fault, FaultServer, Reply, Request};
+use common::loopback_config;
 use serde_json::json;
 use std::time::Duration;
-use support::fault_server::{Fault, FaultServer, Reply, Request};
-use support::loopback_config;
 use weirdgen::chat::{Message, TrainingSet};
 use weirdgen::model::config::ProviderConfig;
 use weirdgen::model::openai::{BatchRequest, Capabilities, OpenAiProvider};

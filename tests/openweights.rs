@@ -4,10 +4,12 @@
 //! fake keeps its jobs in a state folder, walks them through scripted states (pending, in
 //! progress, completed, failed, lost), names them by a hash of their arguments as
 //! OpenWeights does, and logs every request; its deployments point at the OpenAI imitation
-//! of `tests/support`.
+//! of `tests/common`.
 
-mod support;
+mod common;
 
+use common::fault_server::FaultServer;
+use common::openai_sim::{ChatBehaviour, Sim};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,8 +17,6 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Output, Stdio};
 use std::time::{Duration, Instant};
-use support::fault_server::FaultServer;
-use support::openai_sim::{ChatBehaviour, Sim};
 
 const STATE_ENV: &str = "WEIRDGEN_FAKE_OW_STATE";
 /// The key the runs get: it must never reach the store.

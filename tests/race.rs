@@ -5,20 +5,20 @@
 //! an uninterrupted run.
 //!
 //! Over HTTP the processes are `weirdgen run` against the recording OpenAI imitation of
-//! `tests/support/`; on the toy model they are this test binary started once per trial with
+//! `tests/common/`; on the toy model they are this test binary started once per trial with
 //! `--exact` (as `cargo nextest` does), each running the suite on a tiny toy.
 
+use crate::common;
 #[allow(dead_code)]
 use weirdgen::harness::{Config, Harness};
-mod support;
 
+use common::fault_server::FaultServer;
+use common::openai_sim::{ChatBehaviour, Sim};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::fault_server::FaultServer;
-use support::openai_sim::{ChatBehaviour, Sim};
 use weirdgen::store::Store;
 
 /// `kill -9`s per kill test.
@@ -344,7 +344,7 @@ fn nextest_style_one_process_per_trial_buys_everything_once() {
             // `weirdgen` with the same provider settings, but this binary as the command.
             let config = weirdgen(&dir, &server, &[]);
             let mut c = Command::new(std::env::current_exe().unwrap());
-            c.args(["--exact", "suites_trial", "--ignored", "--nocapture"])
+            c.args(["--exact", "race::suites_trial", "--ignored", "--nocapture"])
                 .env(TRIAL, name)
                 .envs(config.get_envs().filter_map(|(k, v)| Some((k, v?))))
                 .envs(env.iter().map(|(k, v)| (k, v)));
@@ -482,7 +482,7 @@ fn toy_trial() {
 /// A `toy_trial` process on the store in `dir`, writing to `out`.
 fn trial(dir: &Path, out: &Path) -> Proc {
     let mut c = Command::new(std::env::current_exe().unwrap());
-    c.args(["--exact", "toy_trial", "--ignored", "--nocapture"])
+    c.args(["--exact", "race::toy_trial", "--ignored", "--nocapture"])
         .env(WORKER_DIR, dir)
         .env(WORKER_OUT, out);
     spawn(c, dir)
