@@ -229,9 +229,7 @@ async fn check(suite: &LoadedSuite, root: &Path) {
         ]);
     }
     let server = FaultServer::start(sim.handler()).await;
-    let dir = std::env::temp_dir().join(format!("weirdgen-exact-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new(&format!("exact-{name}"));
     let mut cfg = loopback_config(&server.base_url());
     cfg.poll_seconds = Some(0.01);
     cfg.timeout_seconds = 5.0;

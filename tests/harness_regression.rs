@@ -3,6 +3,7 @@
 //! fail only when the new model is more susceptible by more than the suite's baseline margin.
 //! On the simulator (whose true effects are known) and on two tiny toy models.
 
+use crate::common;
 use std::path::{Path, PathBuf};
 use weirdgen::baseline::{Baseline, snapshot_name};
 use weirdgen::effect::Unit;
@@ -15,12 +16,8 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("weirdgen-regression-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("regression-{name}"))
 }
 
 fn config(suites_dir: PathBuf, dir: &Path, model: &str, old: &str) -> Config {

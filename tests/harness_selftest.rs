@@ -3,6 +3,7 @@
 //! left failing), baselines are written, accepted and compared statistically, and every kind
 //! of trial fails when it should.
 
+use crate::common;
 use std::path::{Path, PathBuf};
 use weirdgen::baseline::{Baseline, snapshot_name};
 use weirdgen::harness::libtest_mimic::{Completion, Failed};
@@ -12,11 +13,8 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weirdgen-selftest-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("selftest-{name}"))
 }
 
 fn config(suites_dir: PathBuf, dir: &Path, model: &str) -> Config {
@@ -31,7 +29,7 @@ fn config(suites_dir: PathBuf, dir: &Path, model: &str) -> Config {
 }
 
 /// The harness of the simulator's example suite, in a fresh store.
-fn setup(name: &str) -> (Harness, Vec<Check>, PathBuf) {
+fn setup(name: &str) -> (Harness, Vec<Check>, common::TempDir) {
     let dir = temp_dir(name);
     let harness = Harness::new(config(
         root().join("tests/fixtures/sim"),

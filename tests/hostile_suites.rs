@@ -2,6 +2,7 @@
 //! with the diagnostics its `# expect:` lines name) and seeded mutations of every suite of the
 //! project (loading never panics, and a suite that loads stays within the loader's limits).
 
+use crate::common;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use weirdgen::rng::Rng;
@@ -22,12 +23,8 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A fresh temporary folder for this test process.
-fn tmp(name: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("weirdgen-hostile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).unwrap();
-    p
+fn tmp(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("hostile-{name}"))
 }
 
 /// Loads `path`, turning a panic into a test failure that names the file.

@@ -68,11 +68,8 @@ fn answer(req: &Request) -> Reply {
     )
 }
 
-fn temp() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weirdgen-canary-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp() -> common::TempDir {
+    common::TempDir::new("canary")
 }
 
 /// Runs the binary with `args` in `dir`; returns its stdout and stderr together.

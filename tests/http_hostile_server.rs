@@ -11,11 +11,8 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn temp() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weirdgen-hostile-server-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp() -> common::TempDir {
+    common::TempDir::new("hostile-server")
 }
 
 /// Runs the binary in `dir` with the test's provider config and key.

@@ -8,7 +8,7 @@ use crate::common;
 use common::fault_server::FaultServer;
 use common::loopback_config;
 use common::openai_sim::{ChatBehaviour, Sim, expected_text};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use weirdgen::effect::Verdict;
@@ -23,11 +23,8 @@ use weirdgen::suite::LoadedSuite;
 /// Samples of the fixture: 2 arms × 4 cells × 6 samples.
 const SAMPLES: u64 = 2 * 4 * 6;
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weirdgen-http-run-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("http-run-{name}"))
 }
 
 fn suite() -> LoadedSuite {

@@ -1,6 +1,7 @@
 //! `weirdgen import` on small question files in the llmcomp, older llmcompare and Emergent
 //! Misalignment formats (tests/fixtures/import/).
 
+use crate::common;
 use std::path::Path;
 use weirdgen::import::{ImportResult, import};
 use weirdgen::suite::{JudgeKind, Suite};
@@ -201,8 +202,7 @@ fn emergent_misalignment_judges_anchors_and_merges() {
 
 #[test]
 fn bad_files_are_errors_naming_the_file() {
-    let dir = std::env::temp_dir().join(format!("weirdgen-import-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("import");
     let write = |name: &str, text: &str| {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
@@ -231,8 +231,7 @@ fn bad_files_are_errors_naming_the_file() {
 
 /// The skeleton saved as `<dir>/<name>.yaml`, loaded with the suite loader.
 fn load_skeleton(result: &ImportResult, suite: &Suite, tag: &str) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!("weirdgen-import-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new(&format!("import-{tag}"));
     let path = dir.join(format!("{}.yaml", suite.name));
     std::fs::write(&path, &result.suite_yaml).unwrap();
     let loaded = weirdgen::suite::load(&path)
@@ -254,8 +253,7 @@ fn skeletons_pass_the_suite_loader() {
 fn a_skeleton_is_named_after_the_file_it_is_written_to() {
     let input =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/em_questions.yaml");
-    let dir = std::env::temp_dir().join(format!("weirdgen-import-as-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("import-as");
     let out = dir.join("other-name.yaml");
     let result = weirdgen::import::import_as(&input, &out).unwrap();
     std::fs::write(&out, &result.suite_yaml).unwrap();

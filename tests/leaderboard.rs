@@ -4,6 +4,7 @@
 //! cannot move, escaped model output, and (with Debian's `chromium`) a real browser that
 //! sorts the table, runs no injected script and makes no request.
 
+use crate::common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use weirdgen::bundle::{self, BundleMeta};
@@ -23,11 +24,8 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weirdgen-board-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("board-{name}"))
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -2,11 +2,12 @@
 //! first, as in the run itself (both read the judge model the suite picked at load:
 //! `weirdgen::judge::llm::judge_model`).
 
+use crate::common;
 use std::process::Command;
 
 fn plan(judge_env: Option<&str>) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_weirdgen"));
-    let store = std::env::temp_dir().join(format!("wg-plan-judge-{}", std::process::id()));
+    let store = common::TempDir::new("plan-judge");
     cmd.args(["plan", "tests/fixtures/http/http.yaml", "--store"])
         .arg(store.join("store.sqlite"))
         .env_remove("OPENAI_API_KEY")

@@ -29,13 +29,10 @@ fn root() -> &'static Path {
 }
 
 /// A fresh folder of its own: tests run in parallel and several take a clean run of their own.
-fn temp(name: &str) -> PathBuf {
+fn temp(name: &str) -> common::TempDir {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("weirdgen-race-{name}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::TempDir::new(&format!("race-{name}-{n}"))
 }
 
 /// Pseudo-random delays, the same in every run of the tests.

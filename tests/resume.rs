@@ -1,7 +1,8 @@
 //! A run killed mid-way and started again finishes with no duplicate samples and the same
 //! statistics as a run that was never interrupted.
 
-use std::path::{Path, PathBuf};
+use crate::common;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -40,11 +41,8 @@ fn effects(report: &Path) -> serde_json::Value {
     doc["effects"].clone()
 }
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weirdgen-resume-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("resume-{name}"))
 }
 
 #[test]

@@ -10,7 +10,8 @@
 //!   where the toy answers its most likely token whatever seed the server picks);
 //! - every effect's verdict and estimate.
 
-use std::path::{Path, PathBuf};
+use crate::common;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use weirdgen::model::ModelRef;
@@ -22,12 +23,8 @@ use weirdgen::serve::{ServeState, serve};
 use weirdgen::store::Store;
 use weirdgen::suite::LoadedSuite;
 
-fn temp(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("weirdgen-serve-e2e-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("serve-e2e-{name}"))
 }
 
 async fn run_suite(
