@@ -32,6 +32,10 @@ impl ProviderStore for Known {
     fn put_capabilities(&self, _key: &str, _value: &Value) -> Result<()> {
         Ok(())
     }
+
+    fn finetunes(&self) -> Result<Vec<weirdgen::model::provider::StoredFinetune>> {
+        Ok(Vec::new())
+    }
 }
 
 async fn chat(Json(body): Json<Value>) -> Json<Value> {
