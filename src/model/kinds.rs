@@ -1,5 +1,6 @@
 //! The kinds of configured providers: the API a `[providers.<name>]` table of `weirdgen.toml`
-//! speaks (`kind = "..."`). The embedded `toy` and `sim` providers are not configured.
+//! speaks (`kind = "..."`). The embedded `toy` and `sim` providers and `openweights` are not
+//! configured (see [`super::registry::Providers::provider`]).
 //!
 //! Adding a provider: implement [`Provider`] in its own file under `src/model/`, declare the
 //! module in `src/model/mod.rs`, and list it in [`KINDS`] here.

@@ -1,7 +1,7 @@
 //! The `openai` kind: an OpenAI-compatible endpoint configured in `weirdgen.toml` (the
 //! built-in `openai` provider included). Its abilities (n > 1, logprobs, seed, ...) are read
-//! from the capability cache, or probed once and recorded there, so no later run probes them
-//! again.
+//! from the store ([`ProviderStore`]), or probed once and recorded there, so no later run
+//! probes them again.
 
 use super::{Capabilities, OpenAiProvider, retry};
 use crate::chat::Message;
