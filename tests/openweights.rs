@@ -423,23 +423,28 @@ fn killed_run_resumes() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Kill only once every job id is recorded in the store and polling has begun: the
+    // fake sees a submission before the run records its answer, so counting the fake's
+    // requests alone races the store write on a loaded machine.
+    let stored_ids = || -> BTreeSet<String> {
+        s.store()
+            .jobs()
+            .unwrap()
+            .iter()
+            .filter_map(|j| j.job_id.clone())
+            .collect()
+    };
     let start = Instant::now();
-    while s.requests("submit_finetune").len() < 3 || s.requests("get").len() < 6 {
+    while stored_ids().len() < 3 || s.requests("get").len() < 6 {
         assert!(
             start.elapsed() < Duration::from_secs(60),
-            "no jobs submitted within a minute"
+            "three job ids were not stored and polled within a minute"
         );
         std::thread::sleep(Duration::from_millis(10));
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let ids: BTreeSet<String> = s
-        .store()
-        .jobs()
-        .unwrap()
-        .iter()
-        .filter_map(|j| j.job_id.clone())
-        .collect();
+    let ids = stored_ids();
     assert_eq!(ids.len(), 3, "the three job ids are in the store");
     let polled_before = s.requests("get").len();
     // Cancelling one through weirdgen reaches OpenWeights and the store.
