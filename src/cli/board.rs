@@ -29,7 +29,8 @@ pub enum BoardCommand {
         out: PathBuf,
     },
     /// Recompute every estimate, interval, p-value and verdict of a bundle from the bundle
-    /// alone; exits non-zero unless they equal the bundle's results.
+    /// alone, and its suite's fingerprint from its suite.yaml and datasets; exits non-zero
+    /// unless they equal the bundle's results and manifest.
     Replay {
         /// The bundle's folder.
         bundle: PathBuf,
@@ -93,9 +94,9 @@ fn replayed(dir: &Path) -> Result<(Bundle, bundle::Replay)> {
     let r = bundle::replay(&b)?;
     if !r.differences.is_empty() {
         bail!(
-            "{}: the replay does not reproduce results.json: {}",
+            "{}: the replay does not reproduce the bundle: {}",
             dir.display(),
-            r.differences.join(", ")
+            r.differences.join("; ")
         );
     }
     Ok((b, r))
@@ -121,15 +122,15 @@ pub async fn dispatch(cli: &Cli, command: &BoardCommand) -> Result<ExitCode> {
             );
             if r.differences.is_empty() {
                 println!(
-                    "replay of {}: every number equals the bundle's results.json",
+                    "replay of {}: the suite's fingerprint and every number equal the bundle's",
                     dir.display()
                 );
                 Ok(ExitCode::SUCCESS)
             } else {
                 println!(
-                    "replay of {}: DIFFERS from the bundle's results.json in {}",
+                    "replay of {}: DIFFERS from the bundle in {}",
                     dir.display(),
-                    r.differences.join(", ")
+                    r.differences.join("; ")
                 );
                 Ok(ExitCode::FAILURE)
             }
@@ -158,13 +159,14 @@ pub async fn dispatch(cli: &Cli, command: &BoardCommand) -> Result<ExitCode> {
                     runs.push(board_run(cli, &spec, &dir)?);
                 }
             }
-            let board = leaderboard::build(
+            let mut board = leaderboard::build(
                 &spec.title,
                 &spec.description,
                 &spec.suites,
                 &spec.models,
                 &runs,
             )?;
+            board.organization = spec.organization.clone();
             leaderboard::write(out, &board, &runs)?;
             eprintln!("wrote {}", out.join("index.html").display());
             Ok(ExitCode::SUCCESS)

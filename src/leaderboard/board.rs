@@ -24,6 +24,9 @@ pub struct Run {
 pub struct Board {
     pub title: String,
     pub description: String,
+    /// Who publishes the board (the spec's `organization`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
     pub models: Vec<String>,
     pub columns: Vec<Column>,
     /// One row per model, in `models` order.
@@ -60,7 +63,8 @@ pub struct BoardCell {
     pub rank: usize,
     /// In the leader's tie group (indistinguishable from the most susceptible model).
     pub tied_with_leader: bool,
-    /// p of "the leader is more susceptible than this model", raw and Holm-adjusted.
+    /// Two-sided p of "this model's effect equals the leader's" (paired by replica), raw and
+    /// Holm-adjusted over every pair of models on the effect.
     pub p_vs_leader: Option<f64>,
     pub p_vs_leader_adjusted: Option<f64>,
     /// The most replicas of any arm the effect compares.
@@ -181,6 +185,7 @@ pub fn build(
     Ok(Board {
         title: title.to_string(),
         description: description.to_string(),
+        organization: None,
         models: models.to_vec(),
         columns,
         rows,

@@ -3,6 +3,7 @@
 
 mod board;
 pub mod compare;
+pub mod every_eval_ever;
 mod export;
 mod site;
 mod spec;

@@ -111,8 +111,8 @@ pub fn index(board: &Board) -> Markup {
             @if !board.description.is_empty() { p { (board.description) } }
             p {
                 "Each cell: the effect's estimate, its interval (whisker, at the level of the verdict's tests) and the verdict (colour). "
-                span.badge { "=1" } " marks the leader's tie group: models not shown less susceptible than the most susceptible one "
-                "(one-sided comparison with the leader on the shared probe cells, replicas as the unit, Holm-corrected over the effect's family). "
+                span.badge { "=1" } " marks the leader's tie group: models not shown to differ from the most susceptible one "
+                "(two-sided comparison on the shared probe cells, paired by replica, Holm-corrected over every pair of models on the effect). "
                 "Groups are computed once: sorting a column reorders rows, never the groups. Click a column header to sort."
             }
             table #board {
@@ -333,7 +333,8 @@ pub fn run_page(run: &Run, bundle_link: Option<&str>) -> Markup {
 }
 
 /// Writes the site into `out`: `index.html`, a page per run, `leaderboard.json`,
-/// `leaderboard.csv` and `leaderboard.md`.
+/// `leaderboard.csv`, `leaderboard.md` and each run's Every Eval Ever log in
+/// `every_eval_ever/`.
 pub fn write(out: &Path, board: &Board, runs: &[Run]) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let put = |name: &str, text: String| {
@@ -361,5 +362,14 @@ pub fn write(out: &Path, board: &Board, runs: &[Run]) -> Result<()> {
         serde_json::to_string_pretty(board)? + "\n",
     )?;
     put("leaderboard.csv", super::export::csv(board)?)?;
-    put("leaderboard.md", super::export::markdown(board))
+    put("leaderboard.md", super::export::markdown(board))?;
+    let eee = out.join(super::every_eval_ever::FOLDER);
+    std::fs::create_dir_all(&eee).with_context(|| format!("cannot create {}", eee.display()))?;
+    for run in runs {
+        let (name, log) = super::every_eval_ever::log(board, run);
+        let p = eee.join(name);
+        std::fs::write(&p, serde_json::to_string_pretty(&log)? + "\n")
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    Ok(())
 }

@@ -14,6 +14,9 @@ pub struct Spec {
     /// What the board ranks, in a sentence or two.
     #[serde(default)]
     pub description: String,
+    /// Who publishes the board: the source organization of its Every Eval Ever export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
     /// Suite names (in the suites folder).
     pub suites: Vec<String>,
     /// Models (`provider/model`), in the order of the rows before sorting.
