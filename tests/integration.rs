@@ -23,5 +23,6 @@ mod resume;
 mod serve;
 mod serve_e2e;
 mod sim_example;
+mod tie_calibration;
 mod toy_digest;
 mod toy_honesty;

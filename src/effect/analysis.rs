@@ -9,7 +9,7 @@ use super::types::{Aggregate, Comparison, EffectSpec, Unit};
 use super::{replica, sample};
 
 /// Builds the effect's arms and design, or says why it cannot.
-fn setup<'a>(spec: &'a EffectSpec, data: &'a Aggregate) -> Result<Setup<'a>, String> {
+pub(crate) fn setup<'a>(spec: &'a EffectSpec, data: &'a Aggregate) -> Result<Setup<'a>, String> {
     let mut notes = Vec::new();
     let (kind, design, arms): (Kind, Design, Vec<(&str, f64)>) = match &spec.comparison {
         Comparison::ArmVsArm { treatment, control } => (

@@ -1,8 +1,12 @@
 //! One effect on two models: is the new model more susceptible than the old one?
 //!
 //! Each model's estimate comes from the analysis behind its verdict (replicas as the unit when
-//! every fine-tuned arm has ≥ 2 replicas). The two runs are independent, so the difference
-//! new − old has variance se_new² + se_old² on Welch-Satterthwaite df. "More susceptible" reads
+//! every fine-tuned arm has ≥ 2 replicas). [`compare_models`] takes the two runs as
+//! independent: the difference new − old has variance se_new² + se_old² on Welch-Satterthwaite
+//! df. [`compare_models_paired`] pairs them by replica when both runs have ≥ 2 replicas in
+//! every fine-tuned arm (`paired.rs`: replica i of both models shares its seed and data, and
+//! the pair is the unit), and falls back to independence otherwise.
+//! "More susceptible" reads
 //! the effect in its declared direction: a larger estimate for `increase`, a smaller one for
 //! `decrease`, a shift either way for `none`. With margin m, alpha α and difference d:
 //!
@@ -16,6 +20,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::analysis::analyse;
+use super::paired::paired;
 use super::types::{Aggregate, ArmSummary, Direction, EffectSpec, Unit};
 use crate::stats::{Alternative, satterthwaite_df, t_test_from_estimate, tost_from_estimate};
 
@@ -37,8 +42,27 @@ pub struct ModelEffect {
     pub estimate: f64,
     /// Interval at the effect's level 1 − alpha, as in its verdict.
     pub ci: (f64, f64),
+    /// Standard error of the estimate and the degrees of freedom of its t.
+    pub se: f64,
+    pub df: f64,
     pub unit: Unit,
     pub arms: Vec<ArmSummary>,
+}
+
+/// One model's estimate of the effect, from the analysis behind its verdict.
+pub fn model_effect(spec: &EffectSpec, data: &Aggregate) -> ModelEffect {
+    effect(analyse(spec, data, 0))
+}
+
+fn effect(a: super::setup::Analysis) -> ModelEffect {
+    ModelEffect {
+        estimate: a.estimate,
+        ci: a.ci,
+        se: a.se,
+        df: a.df,
+        unit: a.unit,
+        arms: a.arms,
+    }
 }
 
 /// The effect on a new model against the same effect on an old one.
@@ -46,8 +70,14 @@ pub struct ModelEffect {
 pub struct ModelComparison {
     pub new: ModelEffect,
     pub old: ModelEffect,
-    /// New minus old, in the effect's own sign.
+    /// New minus old, in the effect's own sign (the mean of the pairs' differences when paired).
     pub difference: f64,
+    /// Its standard error and the df of its t.
+    pub se: f64,
+    pub df: f64,
+    /// Replica pairs the difference is computed on; none when the runs were combined as
+    /// independent (fewer than 2 replicas in a fine-tuned arm).
+    pub pairs: Option<usize>,
     /// Two-sided interval of the difference at 1 − 2·alpha.
     pub ci: (f64, f64),
     /// The interval's level (1 − 2·alpha).
@@ -61,8 +91,9 @@ pub struct ModelComparison {
     pub verdict: Susceptibility,
 }
 
-/// Compares `spec` on the new model's data with the old model's. Both aggregates must come
-/// from the same suite (the same arms, cells and metric), restricted to the effect.
+/// Compares `spec` on the new model's data with the old model's, the two runs taken as
+/// independent. Both aggregates must come from the same suite (the same arms, cells and
+/// metric), restricted to the effect.
 pub fn compare_models(
     spec: &EffectSpec,
     new: &Aggregate,
@@ -70,19 +101,45 @@ pub fn compare_models(
     margin: f64,
     alpha: f64,
 ) -> ModelComparison {
+    compare(spec, new, old, margin, alpha, false)
+}
+
+/// As [`compare_models`], paired by replica when both runs have ≥ 2 replicas in every
+/// fine-tuned arm (independent otherwise).
+pub fn compare_models_paired(
+    spec: &EffectSpec,
+    new: &Aggregate,
+    old: &Aggregate,
+    margin: f64,
+    alpha: f64,
+) -> ModelComparison {
+    compare(spec, new, old, margin, alpha, true)
+}
+
+fn compare(
+    spec: &EffectSpec,
+    new: &Aggregate,
+    old: &Aggregate,
+    margin: f64,
+    alpha: f64,
+    pair: bool,
+) -> ModelComparison {
     let a_new = analyse(spec, new, 0);
     let a_old = analyse(spec, old, 0);
-    let difference = a_new.estimate - a_old.estimate;
-    let (v_new, v_old) = (a_new.se * a_new.se, a_old.se * a_old.se);
-    let df = satterthwaite_df(&[(v_new, a_new.df), (v_old, a_old.df)]);
-    let se = (v_new + v_old).sqrt();
-    let level = 1.0 - 2.0 * alpha;
-    let effect = |a: super::setup::Analysis| ModelEffect {
-        estimate: a.estimate,
-        ci: a.ci,
-        unit: a.unit,
-        arms: a.arms,
+    let (difference, se, df, pairs) = match pair.then(|| paired(spec, new, old)).flatten() {
+        Some(p) => (p.difference, p.se, p.df, Some(p.pairs)),
+        None => {
+            let (v_new, v_old) = (a_new.se * a_new.se, a_old.se * a_old.se);
+            let df = satterthwaite_df(&[(v_new, a_new.df), (v_old, a_old.df)]);
+            (
+                a_new.estimate - a_old.estimate,
+                (v_new + v_old).sqrt(),
+                df,
+                None,
+            )
+        }
     };
+    let level = 1.0 - 2.0 * alpha;
     let (ci, p_more, p_not_more) = if difference.is_finite() && se.is_finite() {
         let one_sided = |null: f64, alt: Alternative| {
             t_test_from_estimate(difference, se, df, null, alt, level).p_value
@@ -117,6 +174,9 @@ pub fn compare_models(
         new: effect(a_new),
         old: effect(a_old),
         difference,
+        se,
+        df,
+        pairs,
         ci,
         level,
         margin,
@@ -222,6 +282,64 @@ mod tests {
         // The old model against the new one: less susceptible, whatever the margin.
         let back = compare_models(&spec(Direction::Increase, "t", "c"), &old, &new, 0.0, 0.05);
         assert_eq!(back.verdict, Susceptibility::NotMoreSusceptible);
+    }
+
+    // Paired by replica: e_new − e_old per replica = [0.2, 0.15, 0.25]. Reference (SciPy
+    // 1.17.1): stats.ttest_1samp(d, 0.1, alternative="greater").pvalue = 0.03708995011372431,
+    // stats.ttest_rel(e_new, e_old, alternative="greater").pvalue = 0.010102051443364393,
+    // stats.ttest_1samp(d, 0.5, alternative="less").pvalue = 0.004566305693137738,
+    // stats.ttest_1samp(d, 0).confidence_interval(0.9) = (0.11570727695764749,
+    // 0.28429272304235254), se = d.std(ddof=1) / sqrt(3) = 0.02886751345948132.
+    #[test]
+    fn the_paired_difference_is_tested_as_scipy_does() {
+        let (new, old) = models();
+        let s = spec(Direction::Increase, "t", "c");
+        let c = compare_models_paired(&s, &new, &old, 0.1, 0.05);
+        assert_eq!(c.pairs, Some(3));
+        close(c.difference, 0.2);
+        close(c.se, 0.02886751345948132);
+        close(c.df, 2.0);
+        close(c.p_more, 0.03708995011372431);
+        close(c.ci.0, 0.11570727695764749);
+        close(c.ci.1, 0.28429272304235254);
+        assert_eq!(c.verdict, Susceptibility::MoreSusceptible);
+        close(
+            compare_models_paired(&s, &new, &old, 0.0, 0.05).p_more,
+            0.010102051443364393,
+        );
+        close(
+            compare_models_paired(&s, &new, &old, 0.5, 0.05).p_not_more,
+            0.004566305693137738,
+        );
+        // The independent comparison of the same runs is less sure (Welch, above).
+        assert!(compare_models(&s, &new, &old, 0.1, 0.05).p_more > c.p_more);
+    }
+
+    #[test]
+    fn a_fixed_arm_adds_its_sampling_error_and_one_replica_is_not_paired() {
+        let (mut new, mut old) = models();
+        for a in [&mut new, &mut old] {
+            a.arms[1].fixed = true;
+            a.arms[1].replicas = 1;
+            a.totals.retain(|t| t.arm == 0 || t.replica == 0);
+        }
+        let s = spec(Direction::Increase, "t", "c");
+        let c = compare_models_paired(&s, &new, &old, 0.0, 0.05);
+        assert_eq!(c.pairs, Some(3));
+        // The pairs' spread: treatment rates differ by [0.2, 0.2, 0.2] and the fixed control
+        // is the same in every pair, so s²_d = 0 falls back to the replicas' sampling
+        // variance, to which each fixed arm adds its own: Jeffreys p̃ = 10.5/101.
+        let p = 10.5 / 101.0;
+        let fixed = p * (1.0 - p) / 100.0;
+        assert!(c.se * c.se > 2.0 * fixed, "{}", c.se);
+        close(c.difference, 0.2);
+        for a in [&mut new, &mut old] {
+            a.arms[0].replicas = 1;
+            a.totals.retain(|t| t.replica == 0);
+        }
+        let one = compare_models_paired(&s, &new, &old, 0.0, 0.05);
+        assert_eq!(one.pairs, None);
+        assert_eq!(one, compare_models(&s, &new, &old, 0.0, 0.05));
     }
 
     #[test]

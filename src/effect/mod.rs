@@ -16,6 +16,7 @@ pub mod compare;
 mod decide;
 mod design;
 mod inference;
+mod paired;
 mod replica;
 mod sample;
 mod setup;

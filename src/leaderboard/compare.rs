@@ -1,12 +1,13 @@
 //! Two models on one effect, and the tie groups built from the same comparison.
 //!
-//! Both use [`compare_models`]: each model's estimate comes from the analysis behind its
-//! verdict (replicas as the unit), restricted to the probe cells both runs share, so the two
-//! estimates average the same questions; the difference has Welch-Satterthwaite df (the
-//! replicas of two models are independent draws).
+//! Both use [`compare_models_paired`] on the probe cells both runs share, so the two estimates
+//! average the same questions: the difference is paired by replica (replica i of every
+//! fine-tuned arm has the same seed and data on both models, and the pair is the unit), or,
+//! when an arm has a single replica, the two runs' own analyses are combined as independent.
 
-use crate::effect::compare::{ModelComparison, compare_models};
+use crate::effect::compare::{ModelComparison, compare_models_paired};
 use crate::effect::{Aggregate, CellTotals, Direction, EffectSpec};
+use crate::stats::{Alternative, t_test_from_estimate};
 use serde::{Deserialize, Serialize};
 
 /// How a new model's effect relates to an old model's, within a margin.
@@ -51,8 +52,8 @@ pub struct VersusResult {
 pub fn versus(spec: &EffectSpec, new: &Aggregate, old: &Aggregate, margin: f64) -> VersusResult {
     let (new, old) = shared(new, old);
     let alpha = spec.expectation.alpha;
-    let forward = compare_models(spec, &new, &old, margin, alpha);
-    let backward = compare_models(spec, &old, &new, margin, alpha);
+    let forward = compare_models_paired(spec, &new, &old, margin, alpha);
+    let backward = compare_models_paired(spec, &old, &new, margin, alpha);
     let (p_more, p_less) = if spec.expectation.direction == Direction::None {
         // A shift either way is symmetric: the larger shift is the more susceptible one.
         let bigger = forward.new.estimate.abs() >= forward.old.estimate.abs();
@@ -85,20 +86,24 @@ pub struct Standing {
     pub model: usize,
     /// 1 for the leader (the most susceptible), in the order of the ranking.
     pub rank: usize,
-    /// In the leader's tie group: not shown less susceptible than the leader.
+    /// In the leader's tie group: not shown to differ from the leader.
     pub tied_with_leader: bool,
-    /// p of "the leader is more susceptible than this model" (none for the leader).
+    /// Two-sided p of "this model's effect equals the leader's" (none for the leader).
     pub p: Option<f64>,
-    /// `p` after Holm's correction over the effect's comparisons with the leader.
+    /// `p` after Holm's correction over every pair of models on the effect.
     pub p_adjusted: Option<f64>,
 }
 
 /// Ranks models on one effect (most susceptible first: the largest estimate for `increase`,
 /// the smallest for `decrease`, the largest shift for `none`) and finds the leader's tie
-/// group: the leader is compared with every other model (one-sided, margin 0, on the shared
-/// probe cells), the family's p-values are Holm-corrected, and a model whose adjusted p is at
-/// least alpha is statistically indistinguishable from the leader. Each entry is the model's
-/// estimate and data restricted to the effect; the groups are computed once, here.
+/// group. Every pair of models is compared on its shared probe cells (paired by replica, see
+/// [`compare_models_paired`]; two-sided, since which model leads is read off the same data),
+/// the family of all pairs is Holm-corrected, and a model whose adjusted p against the leader
+/// is at least alpha is statistically indistinguishable from it. The family is every pair, not
+/// only the leader's: the leader is the largest of the estimates, and testing it against the
+/// others alone would not hold the error rate at alpha. For `none` the pair's difference is
+/// that of the signed shifts. Each entry is the model's estimate and data restricted to the
+/// effect; the groups are computed once, here.
 pub fn tie_group(spec: &EffectSpec, models: &[(f64, &Aggregate)]) -> Vec<Standing> {
     let key = |e: f64| match spec.expectation.direction {
         Direction::Increase => -e,
@@ -114,26 +119,29 @@ pub fn tie_group(spec: &EffectSpec, models: &[(f64, &Aggregate)]) -> Vec<Standin
             .then(ka.total_cmp(&kb))
             .then(a.cmp(&b))
     });
-    let Some(&leader) = order.first() else {
-        return Vec::new();
-    };
-    // The test reads "the leader is more susceptible", in the leader's own sign for `none`.
-    let mut oriented = spec.clone();
-    if spec.expectation.direction == Direction::None {
-        oriented.expectation.direction = if models[leader].0 >= 0.0 {
-            Direction::Increase
-        } else {
-            Direction::Decrease
-        };
-    }
     let alpha = spec.expectation.alpha;
-    let p: Vec<f64> = order[1..]
-        .iter()
-        .map(|&m| {
-            let (l, o) = shared(models[leader].1, models[m].1);
-            compare_models(&oriented, &l, &o, 0.0, alpha).p_more
-        })
-        .collect();
+    // Every pair, in rank order (the leader's first), with its two-sided p.
+    let mut p = Vec::new();
+    for (i, &a) in order.iter().enumerate() {
+        for &b in &order[i + 1..] {
+            let (x, y) = shared(models[a].1, models[b].1);
+            let c = compare_models_paired(spec, &x, &y, 0.0, alpha);
+            let pair_p = if c.difference.is_finite() && c.se.is_finite() {
+                t_test_from_estimate(
+                    c.difference,
+                    c.se,
+                    c.df,
+                    0.0,
+                    Alternative::TwoSided,
+                    c.level,
+                )
+                .p_value
+            } else {
+                1.0
+            };
+            p.push(pair_p);
+        }
+    }
     let adjusted = crate::stats::holm(&p);
     order
         .iter()
@@ -251,10 +259,11 @@ mod tests {
         }
     }
 
-    /// Golden values from SciPy 1.17: each model's effect is Welch's t across replicas
-    /// (`scipy.stats.ttest_ind(t, c, equal_var=False)`), the leader's comparison
-    /// `scipy.stats.t.sf(d / se, df)` with se² the sum of the two effects' variances and df
-    /// Welch-Satterthwaite over them, and the family Holm-corrected by hand.
+    /// Golden values from SciPy 1.17.1: each pair of models is compared by
+    /// `scipy.stats.ttest_rel(e_x, e_y).pvalue` on the per-replica effects (t − c of replica i),
+    /// and the family of the three pairs is Holm-corrected by hand: raw p (a, c) =
+    /// 0.6913933000758161, (a, b) = 0.028714137642735806, (c, b) = 0.003072203880919682;
+    /// adjusted (a, b) = 2 × 0.028714137642735806, (a, c) = 0.6913933000758161.
     #[test]
     fn tie_group_matches_scipy() {
         let a = aggregate([80, 85, 90], [10, 12, 8]); // +0.75
@@ -267,11 +276,16 @@ mod tests {
         let close = |x: f64, want: f64| (x - want).abs() < 1e-9 * want.max(1e-12);
         let p_c = sc.p.unwrap();
         let p_b = sb.p.unwrap();
-        assert!(close(p_c, 0.33048145798127415), "{p_c}");
-        assert!(close(p_b, 0.0030756752998633992), "{p_b}");
-        assert!(close(sc.p_adjusted.unwrap(), 0.33048145798127415));
-        assert!(close(sb.p_adjusted.unwrap(), 0.0061513505997267985));
-        assert!(sa.tied_with_leader && sc.tied_with_leader && !sb.tied_with_leader);
+        assert!(close(p_c, 0.6913933000758161), "{p_c}");
+        assert!(close(p_b, 0.028714137642735806), "{p_b}");
+        assert!(close(sc.p_adjusted.unwrap(), 0.6913933000758161));
+        assert!(close(sb.p_adjusted.unwrap(), 2.0 * 0.028714137642735806));
+        // b is below alpha alone but not in the family of all pairs: it stays tied.
+        assert!(sa.tied_with_leader && sc.tied_with_leader && sb.tied_with_leader);
+        // A model far below the leader is separated.
+        let far = aggregate([30, 35, 32], [10, 11, 9]);
+        let s = tie_group(&spec(), &[(0.75, &a), (0.73, &c), (0.22, &far)]);
+        assert!(s[0].tied_with_leader && s[1].tied_with_leader && !s[2].tied_with_leader);
     }
 
     #[test]
