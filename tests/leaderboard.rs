@@ -5,6 +5,7 @@
 //! sorts the table, runs no injected script and makes no request.
 
 use crate::common;
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use weirdgen::bundle::{self, BundleMeta};
@@ -175,6 +176,45 @@ fn bundles_replay_and_build_a_safe_leaderboard() {
         "a changed judgment must change the numbers"
     );
 
+    // The bundle holds the suite's file and datasets: the replay recomputes the fingerprint
+    // the manifest states, and a changed dataset row, suite file or resolved suite is caught
+    // although every number still replays.
+    let b = bundle::read(&dirs[0]).unwrap();
+    assert_eq!(
+        bundle::fingerprint_of(&b.suite_yaml, &b.datasets),
+        b.manifest.fingerprint
+    );
+    assert_eq!(b.datasets.len(), 1, "the old_birds dataset");
+    for (file, from, to) in [
+        ("datasets.jsonl", "oldname_03", "oldname_33"),
+        ("suite.yaml", "samples: 3", "samples: 4"),
+        ("suite.json", "\"min_effect\": 0.3", "\"min_effect\": 0.2"),
+    ] {
+        let copy = dir.join(format!("tampered-{file}"));
+        copy_dir(&dirs[0], &copy);
+        let text = std::fs::read_to_string(copy.join(file)).unwrap();
+        assert!(text.contains(from), "{file}");
+        std::fs::write(copy.join(file), text.replacen(from, to, 1)).unwrap();
+        let r = bundle::replay(&bundle::read(&copy).unwrap()).unwrap();
+        let want = if file == "suite.json" {
+            "suite.json"
+        } else {
+            "the suite fingerprint"
+        };
+        assert!(
+            r.differences.iter().any(|d| d.starts_with(want)),
+            "{file}: {:?}",
+            r.differences
+        );
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_weirdgen"))
+            .arg("replay")
+            .arg(&copy)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{file}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("DIFFERS"));
+    }
+
     // The same through the command line: `replay` fails on the tampered copy only, and
     // `compare` reads two bundles (each effect is on the 8 cells its judge scores).
     let weirdgen = |args: &[&std::ffi::OsStr]| {
@@ -189,7 +229,7 @@ fn bundles_replay_and_build_a_safe_leaderboard() {
         "{}",
         String::from_utf8_lossy(&ok.stdout)
     );
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("every number equals"));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("fingerprint and every number equal"));
     let bad = weirdgen(&["replay".as_ref(), tampered.as_os_str()]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stdout).contains("DIFFERS"));
@@ -261,9 +301,107 @@ fn bundles_replay_and_build_a_safe_leaderboard() {
     assert_eq!(csv.lines().count(), 1 + 6);
     let md = std::fs::read_to_string(out.join("leaderboard.md")).unwrap();
     assert_eq!(md.lines().count(), 2 + 2);
+    every_eval_ever(&dir, &out, &board, &dirs);
 
     browser(&dir, &out, &board, &page_name);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The site's Every Eval Ever export: one log per run, each valid against the vendored
+/// upstream schema (which rejects a broken copy), each result the board's estimate with its
+/// interval, and the same bytes when the bundles are written again at another time.
+fn every_eval_ever(dir: &Path, out: &Path, board: &leaderboard::Board, dirs: &[PathBuf]) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/every_eval_ever/eval.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft7::new(&schema).unwrap();
+    let folder = out.join(leaderboard::every_eval_ever::FOLDER);
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), MODELS.len(), "one log per run: {names:?}");
+    for (m, model) in MODELS.iter().enumerate() {
+        let name = leaderboard::page_name("toy-serve", model).replace(".html", ".json");
+        let text = std::fs::read_to_string(folder.join(&name)).unwrap();
+        let log: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+        assert_eq!(log["model_info"]["id"], *model);
+        assert_eq!(log["eval_library"]["name"], "weirdgen");
+        assert_eq!(log["eval_library"]["version"], env!("CARGO_PKG_VERSION"));
+        let results = log["evaluation_results"].as_array().unwrap();
+        assert_eq!(results.len(), board.columns.len());
+        for (c, col) in board.columns.iter().enumerate() {
+            let cell = board.rows[m].cells[c].as_ref().unwrap();
+            let r = results
+                .iter()
+                .find(|r| r["evaluation_name"] == format!("weirdgen.toy-serve.{}", col.effect))
+                .unwrap();
+            let s = &r["score_details"];
+            assert_eq!(s["score"].as_f64().unwrap(), cell.estimate);
+            let ci = &s["uncertainty"]["confidence_interval"];
+            assert_eq!(ci["lower"].as_f64().unwrap(), cell.ci.0);
+            assert_eq!(ci["upper"].as_f64().unwrap(), cell.ci.1);
+            assert_eq!(ci["confidence_level"].as_f64().unwrap(), col.level);
+            // Two replicas of the tuned arm plus the fixed base model: replicas are the unit.
+            assert_eq!(s["uncertainty"]["num_samples"], 3);
+            let se = s["uncertainty"]["standard_error"]["value"]
+                .as_f64()
+                .unwrap();
+            assert!(se > 0.0 && se < cell.ci.1 - cell.ci.0, "{se}");
+            assert_eq!(
+                s["details"]["tied_with_leader"],
+                cell.tied_with_leader.to_string()
+            );
+        }
+        // A document the schema must reject: each break alone fails validation.
+        for (path, value) in [
+            ("/source_metadata/evaluator_relationship", json!("self")),
+            ("/evaluation_results/0/score_details/score", json!("0.5")),
+            (
+                "/model_info/additional_details/deployment_type",
+                json!("cloud"),
+            ),
+        ] {
+            let mut broken = log.clone();
+            *broken.pointer_mut(path).unwrap() = value;
+            assert!(!validator.is_valid(&broken), "{path} must be rejected");
+        }
+        let mut broken = log.clone();
+        broken.as_object_mut().unwrap().remove("eval_library");
+        assert!(!validator.is_valid(&broken), "eval_library is required");
+    }
+    // Written again at another time, the bundles give the same logs: the timestamps come
+    // from the run record, not the clock.
+    let again = dir.join("again");
+    let moved: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| {
+            let to = again.join("bundles").join(d.file_name().unwrap());
+            copy_dir(d, &to);
+            let path = to.join("manifest.json");
+            let mut manifest: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            manifest["created"] = json!("Thu, 01 Jan 2099 00:00:00 GMT");
+            std::fs::write(&path, manifest.to_string()).unwrap();
+            to
+        })
+        .collect();
+    let (_, out2) = site(&again, &moved);
+    for name in &names {
+        assert_eq!(
+            std::fs::read(folder.join(name)).unwrap(),
+            std::fs::read(out2.join(leaderboard::every_eval_ever::FOLDER).join(name)).unwrap(),
+            "{name}"
+        );
+    }
 }
 
 /// The site in headless chromium, when it is installed: a harness page loads the board in a

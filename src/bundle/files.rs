@@ -61,6 +61,15 @@ pub struct FinetuneRecord {
     pub created_at: i64,
 }
 
+/// One line of `datasets.jsonl`: a dataset the suite's fingerprint covers, as hashed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetLine {
+    pub name: String,
+    /// The exact text whose blake3 is the dataset's content hash: the fine-tuning upload
+    /// (JSONL), or a distilled dataset's prompts as JSONL.
+    pub jsonl: String,
+}
+
 /// One line of `answers.jsonl`: one sampled answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnswerLine {

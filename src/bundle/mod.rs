@@ -4,7 +4,8 @@
 //! A bundle holds `manifest.json` (versions, the suite's fingerprint, the resolved models,
 //! fine-tune jobs with seeds and hyperparameters, the judge model, dates), `suite.json` (the
 //! resolved suite: datasets' definitions, arms, probes with their sampling, judges, effects),
-//! `answers.jsonl` (one line per sample), `judgments.jsonl` (one line per judgment) and
+//! `suite.yaml` (the suite's file as written) and `datasets.jsonl` (each dataset's content as
+//! hashed), from which a replay recomputes the suite's fingerprint, `answers.jsonl` (one line per sample), `judgments.jsonl` (one line per judgment) and
 //! `results.json` (every effect's estimate, interval, p-values and verdict). API keys never
 //! enter it: it is written from the run's records, never from a provider's configuration.
 
@@ -13,11 +14,11 @@ mod replay;
 mod write;
 
 pub use files::{
-    AnswerLine, ArmRecord, FinetuneRecord, JudgmentLine, Manifest, MetricTotals, ReplicaRecord,
-    ResultsFile,
+    AnswerLine, ArmRecord, DatasetLine, FinetuneRecord, JudgmentLine, Manifest, MetricTotals,
+    ReplicaRecord, ResultsFile,
 };
-pub use replay::{Bundle, Replay, read, replay};
+pub use replay::{Bundle, Replay, fingerprint_of, read, replay};
 pub use write::{BundleMeta, write};
 
 /// The bundle layout's version; a reader refuses other versions.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;

@@ -1,6 +1,6 @@
 //! Reading a bundle and recomputing its results from its answers' judgments alone.
 
-use super::files::{AnswerLine, JudgmentLine, Manifest, ResultsFile};
+use super::files::{AnswerLine, DatasetLine, JudgmentLine, Manifest, ResultsFile};
 use crate::model::ModelRef;
 use crate::run::{ArmOutcome, Counts, Judged, ReplicaOutcome, RunOutcome, SuiteResults};
 use crate::suite::{LoadedSuite, Suite};
@@ -15,6 +15,9 @@ pub struct Bundle {
     pub dir: PathBuf,
     pub manifest: Manifest,
     pub suite: Suite,
+    /// `suite.yaml`: the suite's file as written.
+    pub suite_yaml: String,
+    pub datasets: Vec<DatasetLine>,
     pub answers: Vec<AnswerLine>,
     pub judgments: Vec<JudgmentLine>,
     pub results: ResultsFile,
@@ -31,9 +34,48 @@ pub struct Replay {
     pub results: SuiteResults,
     /// The recomputed `results.json`, serialized exactly as a bundle writes it.
     pub results_text: String,
-    /// Effects (and metrics) whose recomputed numbers differ from the bundle's; empty when
-    /// the replay reproduces `results.json` byte for byte.
+    /// Effects (and metrics) whose recomputed numbers differ from the bundle's, and the
+    /// suite's fingerprint when the one recomputed from `suite.yaml` and `datasets.jsonl`
+    /// (or the suite that `suite.yaml` declares) is not the bundle's; empty when the replay
+    /// reproduces `results.json` byte for byte from the suite the manifest names.
     pub differences: Vec<String>,
+}
+
+/// A suite's fingerprint from its YAML text and its datasets as hashed (see
+/// [`crate::suite::fingerprint`]).
+pub fn fingerprint_of(yaml: &str, datasets: &[DatasetLine]) -> String {
+    crate::suite::fingerprint(
+        yaml,
+        datasets.iter().map(|d| {
+            (
+                d.name.clone(),
+                blake3::hash(d.jsonl.as_bytes()).to_hex().to_string(),
+            )
+        }),
+    )
+}
+
+/// Where the bundle's suite is not the one its manifest's fingerprint names.
+fn suite_differences(bundle: &Bundle) -> Vec<String> {
+    let mut out = Vec::new();
+    let recomputed = fingerprint_of(&bundle.suite_yaml, &bundle.datasets);
+    if recomputed != bundle.manifest.fingerprint {
+        out.push(format!(
+            "the suite fingerprint: manifest.json states {}, suite.yaml with datasets.jsonl give {}",
+            bundle.manifest.fingerprint, recomputed
+        ));
+    }
+    // A suite with no external `source` resolves to its file: suite.json must be it.
+    match crate::suite::parse_suite(&bundle.dir.join("suite.yaml"), &bundle.suite_yaml) {
+        Ok(declared) if declared.source.is_none() => {
+            if json(&declared) != json(&bundle.suite) {
+                out.push("suite.json (it is not the suite suite.yaml declares)".to_string());
+            }
+        }
+        Ok(_) => {}
+        Err(e) => out.push(format!("suite.yaml does not parse: {e}")),
+    }
+    out
 }
 
 /// Reads the bundle in `dir`.
@@ -54,6 +96,9 @@ pub fn read(dir: &Path) -> Result<Bundle> {
         dir: dir.to_path_buf(),
         manifest,
         suite: read_json(&dir.join("suite.json"))?,
+        suite_yaml: std::fs::read_to_string(dir.join("suite.yaml"))
+            .with_context(|| format!("cannot read {}", dir.join("suite.yaml").display()))?,
+        datasets: read_jsonl(&dir.join("datasets.jsonl"))?,
         answers: read_jsonl(&dir.join("answers.jsonl"))?,
         judgments: read_jsonl(&dir.join("judgments.jsonl"))?,
         results: parse_json(&results_path, &results_text)?,
@@ -87,7 +132,8 @@ pub fn replay(bundle: &Bundle) -> Result<Replay> {
     let file = ResultsFile::of(&results);
     let mut results_text = serde_json::to_string_pretty(&file)?;
     results_text.push('\n');
-    let mut differences = Vec::new();
+    let mut differences = suite_differences(bundle);
+    let before = differences.len();
     if results_text != bundle.results_text {
         for (i, e) in file.effects.iter().enumerate() {
             match bundle.results.effects.get(i) {
@@ -101,7 +147,7 @@ pub fn replay(bundle: &Bundle) -> Result<Replay> {
                 _ => differences.push(format!("metric `{}`", m.metric)),
             }
         }
-        if differences.is_empty() {
+        if differences.len() == before {
             differences.push("results.json (layout)".to_string());
         }
     }

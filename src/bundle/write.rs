@@ -1,12 +1,13 @@
 //! Writing a run's bundle.
 
 use super::files::{
-    AnswerLine, ArmRecord, FinetuneRecord, JudgmentLine, Manifest, ReplicaRecord, ResultsFile,
+    AnswerLine, ArmRecord, DatasetLine, FinetuneRecord, JudgmentLine, Manifest, ReplicaRecord,
+    ResultsFile,
 };
 use crate::run::{RunOutcome, SuiteResults};
 use crate::store::JobRecord;
 use crate::suite::LoadedSuite;
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
@@ -94,8 +95,29 @@ pub fn write(
         created: meta.created.clone(),
         notes: outcome.notes.clone(),
     };
+    let yaml = std::fs::read_to_string(&suite.path)
+        .with_context(|| format!("cannot read {}", suite.path.display()))?;
+    let datasets: Vec<DatasetLine> = suite
+        .datasets
+        .iter()
+        .filter_map(|(name, ds)| {
+            Some(DatasetLine {
+                name: name.clone(),
+                jsonl: ds.hashed_text()?,
+            })
+        })
+        .collect();
+    if super::fingerprint_of(&yaml, &datasets) != suite.hash {
+        bail!(
+            "{} changed since the run loaded it: run again",
+            suite.path.display()
+        );
+    }
     write_json(&dir.join("manifest.json"), &manifest)?;
     write_json(&dir.join("suite.json"), &suite.suite)?;
+    std::fs::write(dir.join("suite.yaml"), &yaml)
+        .with_context(|| format!("cannot write {}", dir.join("suite.yaml").display()))?;
+    write_jsonl(&dir.join("datasets.jsonl"), &datasets)?;
     let mut answers = Vec::new();
     for (a, arm) in outcome.answers.iter().enumerate() {
         for (r, replica) in arm.iter().enumerate() {

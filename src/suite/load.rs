@@ -136,7 +136,7 @@ pub fn judge_defs(suite: &Suite, env: Option<&str>) -> IndexMap<String, JudgeDef
 /// Parses the YAML straight into [`Suite`]. Syntax errors, duplicate keys and the limits on
 /// nesting and alias expansion are checked by a first pass over the YAML alone, so that they
 /// are reported as such.
-fn parse(path: &Path, text: &str) -> Result<Suite, SuiteError> {
+pub(crate) fn parse(path: &Path, text: &str) -> Result<Suite, SuiteError> {
     let blank = text
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
@@ -169,17 +169,27 @@ fn yaml_error(path: &Path, e: &serde_yaml::Error) -> SuiteError {
 
 /// blake3 over the YAML text and each dataset's name and content hash, length-prefixed.
 fn suite_hash(text: &str, datasets: &IndexMap<String, ResolvedDataset>) -> String {
+    fingerprint(
+        text,
+        datasets
+            .iter()
+            .filter_map(|(name, ds)| Some((name.clone(), ds.content_hash()?))),
+    )
+}
+
+/// A suite's fingerprint from its YAML text and its datasets' `(name, content hash)` in file
+/// order (datasets without content, a mix waiting for its parts, left out): blake3 over them,
+/// each length-prefixed.
+pub fn fingerprint(text: &str, datasets: impl IntoIterator<Item = (String, String)>) -> String {
     let mut h = blake3::Hasher::new();
     let mut put = |s: &str| {
         h.update(&(s.len() as u64).to_le_bytes());
         h.update(s.as_bytes());
     };
     put(text);
-    for (name, ds) in datasets {
-        if let Some(c) = ds.content_hash() {
-            put(name);
-            put(&c);
-        }
+    for (name, hash) in datasets {
+        put(&name);
+        put(&hash);
     }
     h.finalize().to_hex().to_string()
 }

@@ -29,7 +29,8 @@ pub use judge_def::{
     JUDGE_MODEL_ENV, JudgeDef, JudgeMethod, JudgeModel, LlmRead, MISSING, RuleKind,
     pick_judge_model,
 };
-pub use load::{LoadedSuite, discover, judge_defs, load, load_with};
+pub(crate) use load::parse as parse_suite;
+pub use load::{LoadedSuite, discover, fingerprint, judge_defs, load, load_with};
 pub use schema::schema;
 pub use source::{Checkout, SourceRoots};
 pub use types::*;

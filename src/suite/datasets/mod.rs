@@ -41,6 +41,18 @@ impl ResolvedDataset {
             ResolvedDataset::Mix(_) => None,
         }
     }
+
+    /// The text whose blake3 is [`ResolvedDataset::content_hash`]: a ready dataset's upload
+    /// (JSONL), a distilled dataset's prompts as JSONL; none for a waiting mix.
+    pub fn hashed_text(&self) -> Option<String> {
+        match self {
+            ResolvedDataset::Ready(t) => Some(t.to_jsonl()),
+            ResolvedDataset::Distill { prompts, .. } => {
+                Some(TrainingSet::new("", prompts.clone()).to_jsonl())
+            }
+            ResolvedDataset::Mix(_) => None,
+        }
+    }
 }
 
 /// Where a dataset's rows come from.
