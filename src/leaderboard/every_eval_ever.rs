@@ -240,8 +240,16 @@ fn result_json(
             json!({ "value": se, "method": format!("analytic, t with {:.3} df", analysis.df) }),
         );
     }
+    // With replicas as the unit, n counts the fine-tunes (a fixed arm adds its sampling
+    // error, not a replica).
+    let fixed = |name: &str| m.arms.iter().any(|a| a.name == name && a.fixed);
     let n: u64 = match result.unit {
-        Unit::Replica => result.arms.iter().map(|a| u64::from(a.replicas)).sum(),
+        Unit::Replica => result
+            .arms
+            .iter()
+            .filter(|a| !fixed(&a.name))
+            .map(|a| u64::from(a.replicas))
+            .sum(),
         Unit::Sample => result.arms.iter().map(|a| a.samples).sum(),
     };
     uncertainty.insert("num_samples".into(), json!(n));
