@@ -11,14 +11,18 @@
 //! - `llmcomp: ten_questions.paraphrases`: an item of an llmcomp (`name:`) or llmcompare
 //!   (`id:`) question YAML file, by its name.
 //! - `jsonl: question`: the path applied to every line of a JSONL file, giving a list.
+//! - `chat: expected`: a chat JSONL file as probe rows, each line's user turn a question and
+//!   its assistant turn the value of the named variable (`chat.rs`).
 //!
 //! A judge's `rules_from` locates Python scoring lambdas and reads them as `regex` rules
 //! (`predicate.rs`).
 
+mod chat;
 mod predicate;
 mod python;
 mod python_fn;
 
+pub use chat::ChatRow;
 pub use predicate::startswith_patterns;
 
 use super::source::Checkout;
@@ -41,6 +45,10 @@ pub struct Locator {
     /// A path applied to every line of a JSONL file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jsonl: Option<String>,
+    /// A chat JSONL file as probe rows: each line's user turn is asked, and its assistant
+    /// turn is the value of the variable named here (the expected answer). Probes only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<String>,
 }
 
 /// Text declared in the suite around a located question (a prefix or suffix), with where
@@ -137,6 +145,11 @@ fn walk(mut v: Value, steps: &[Step], path: &str) -> Result<Value, String> {
 pub fn locate(co: &Checkout, loc: &Locator) -> Result<Value, String> {
     let text = co.read_text(&loc.file)?;
     let at = |e: String| format!("{}: {e}", loc.file);
+    if loc.chat.is_some() {
+        return Err(at(
+            "`chat` reads probe rows, for a probe's `from` only".into()
+        ));
+    }
     match (&loc.python, &loc.llmcomp, &loc.jsonl) {
         (Some(p), None, None) => {
             let (head, steps) = parse_path(p).map_err(at)?;
@@ -169,9 +182,20 @@ pub fn locate(co: &Checkout, loc: &Locator) -> Result<Value, String> {
             Ok(Value::List(out))
         }
         _ => Err(at(
-            "give exactly one of `python`, `llmcomp` and `jsonl`".into()
+            "give exactly one of `python`, `llmcomp`, `jsonl` and `chat`".into(),
         )),
     }
+}
+
+/// The rows of the chat JSONL file a `chat` locator points at.
+pub fn locate_chat(co: &Checkout, loc: &Locator) -> Result<Vec<ChatRow>, String> {
+    let at = |e: String| format!("{}: {e}", loc.file);
+    if loc.python.is_some() || loc.llmcomp.is_some() || loc.jsonl.is_some() {
+        return Err(at(
+            "give exactly one of `python`, `llmcomp`, `jsonl` and `chat`".into(),
+        ));
+    }
+    chat::rows(&co.read_text(&loc.file)?).map_err(at)
 }
 
 /// The text `loc` points at; an error if it is not one string.
