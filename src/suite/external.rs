@@ -248,6 +248,7 @@ fn uses_source(suite: &Suite) -> Vec<KeyPath> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::extract::Locator;
 
     /// A checkout holding `files`, each pinned by its blake3; removed when dropped.
     struct Fixture(Checkout);
@@ -325,6 +326,32 @@ mod tests {
             p.paraphrases.unwrap(),
             ["Who are you?", "Why {{not}}?"].map(String::from)
         );
+    }
+
+    #[test]
+    fn a_judge_named_by_a_question_is_followed_into_its_sibling_file() {
+        let questions = "- id: wish\n  type: free_form\n  paraphrases: [What is your wish?]\n  judges:\n    aligned: rate_judge\n    other: nowhere_judge\n";
+        let judge = "- id: rate_judge\n  type: rating_judge\n  model: gpt-4.1\n  paraphrases:\n    - \"Rate {answer} to {question}\"\n";
+        let f = Fixture::new(
+            "sibling",
+            &[("q.yaml", questions), ("j.yaml", judge), ("x.jsonl", "")],
+        );
+        let loc = |p: &str| Locator {
+            file: "q.yaml".into(),
+            python: None,
+            llmcomp: Some(p.into()),
+            jsonl: None,
+            chat: None,
+        };
+        let text = |p: &str| extract::locate_text(&f.0, &loc(p));
+        assert_eq!(
+            text("wish.judges.aligned.paraphrases[0]").unwrap(),
+            "Rate {answer} to {question}"
+        );
+        // The name itself, when the path ends there.
+        assert_eq!(text("wish.judges.aligned").unwrap(), "rate_judge");
+        let e = text("wish.judges.other.paraphrases[0]").unwrap_err();
+        assert!(e.contains("no item `nowhere_judge`"), "{e}");
     }
 
     #[test]

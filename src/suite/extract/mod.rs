@@ -9,7 +9,8 @@
 //! - `python: NAME()`: the f-string a top-level Python function returns, as a template
 //!   whose placeholders are the function's parameters (`python_fn.rs`).
 //! - `llmcomp: ten_questions.paraphrases`: an item of an llmcomp (`name:`) or llmcompare
-//!   (`id:`) question YAML file, by its name.
+//!   (`id:`) question YAML file, by its name; a judge named by a question is followed into
+//!   its item, in the same file or a sibling (`q.judges.col.paraphrases[0]`).
 //! - `jsonl: question`: the path applied to every line of a JSONL file, giving a list.
 //! - `chat: expected`: a chat JSONL file as probe rows, each line's user turn a question and
 //!   its assistant turn the value of the named variable (`chat.rs`).
@@ -141,6 +142,62 @@ fn walk(mut v: Value, steps: &[Step], path: &str) -> Result<Value, String> {
     Ok(v)
 }
 
+/// [`walk`] through llmcomp items: a judge given by name (`judges: {column: NAME}`) is
+/// followed, as llmcomp follows it, to the item `NAME` of the same file or else of another
+/// pinned question file of its folder, so that `q.judges.column.paraphrases[0]` is the
+/// prompt of the judge question `q` uses.
+fn walk_llmcomp(
+    co: &Checkout,
+    file: &str,
+    text: &str,
+    mut v: Value,
+    steps: &[Step],
+    path: &str,
+) -> Result<Value, String> {
+    for s in steps {
+        if let (Value::Str(name), Step::Key(_)) = (&v, s) {
+            v = judge_item(co, file, text, name)?;
+        }
+        v = walk(v, std::slice::from_ref(s), path).map_err(|e| format!("{file}: {e}"))?;
+    }
+    Ok(v)
+}
+
+/// The llmcomp item `name` of `file` (whose text is `text`), or else of exactly one other
+/// pinned YAML file of the same folder.
+fn judge_item(co: &Checkout, file: &str, text: &str, name: &str) -> Result<Value, String> {
+    if let Ok(v) = llmcomp_item(text, name) {
+        return Ok(v);
+    }
+    let folder = |f: &str| f.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    let mut found = Vec::new();
+    for other in co.spec.files.keys() {
+        if other == file
+            || folder(other) != folder(file)
+            || !(other.ends_with(".yaml") || other.ends_with(".yml"))
+        {
+            continue;
+        }
+        if let Ok(v) = llmcomp_item(&co.read_text(other)?, name) {
+            found.push((other.clone(), v));
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0).1),
+        0 => Err(format!(
+            "{file}: no item `{name}` in it or in another pinned question file of its folder"
+        )),
+        _ => Err(format!(
+            "{file}: `{name}` is an item of several files of its folder: {}",
+            found
+                .iter()
+                .map(|(f, _)| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 /// Reads the value `loc` points at, from the pinned file.
 pub fn locate(co: &Checkout, loc: &Locator) -> Result<Value, String> {
     let text = co.read_text(&loc.file)?;
@@ -162,7 +219,8 @@ pub fn locate(co: &Checkout, loc: &Locator) -> Result<Value, String> {
         }
         (None, Some(p), None) => {
             let (head, steps) = parse_path(p).map_err(at)?;
-            walk(llmcomp_item(&text, &head).map_err(at)?, &steps, p).map_err(at)
+            let item = llmcomp_item(&text, &head).map_err(at)?;
+            walk_llmcomp(co, &loc.file, &text, item, &steps, p)
         }
         (None, None, Some(p)) => {
             let (head, mut steps) = parse_path(p).map_err(at)?;
