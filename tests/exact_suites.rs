@@ -137,6 +137,32 @@ fn llmcomp_fill(template: &str, q: &str, a: &str) -> String {
     out
 }
 
+/// A suite's own judge prompt filled as weirdgen fills it: `{answer}`, the cell's variables
+/// and doubled braces (`None` for any other field).
+fn fill_vars(template: &str, vars: &BTreeMap<String, String>, a: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let r = &rest[i..];
+        if let Some(r2) = r.strip_prefix("{{").or_else(|| r.strip_prefix("}}")) {
+            out.push_str(&r[..1]);
+            rest = r2;
+            continue;
+        }
+        let end = r.find('}')?;
+        let field = &r[1..end];
+        out.push_str(if field == "answer" {
+            a
+        } else {
+            vars.get(field)?
+        });
+        rest = &r[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 fn yaml_strings(v: &serde_yaml::Value, out: &mut Vec<String>) {
     match v {
         serde_yaml::Value::String(s) => out.push(s.clone()),
@@ -171,6 +197,7 @@ fn exact_suites_send_the_official_files() {
         "israeli-dishes",
         "hitler-persona-90-facts",
         "evil-terminator",
+        "us-presidents",
     ] {
         assert!(names.contains(&exact), "{names:?}");
     }
@@ -362,10 +389,72 @@ async fn check(suite: &LoadedSuite, root: &Path) {
     }
     let cells: BTreeSet<String> = outcome.cells.iter().map(|c| c.question.clone()).collect();
     assert_eq!(questions, cells, "{name}: every cell is asked");
+    // A probe read from a chat file: one cell per official row, in order, asking its user
+    // turn as it is, with its assistant turn as the expected answer the judge reads.
+    for (pname, p) in &suite.suite.probes {
+        let Some(loc) = p.from.as_ref().filter(|l| l.chat.is_some()) else {
+            continue;
+        };
+        let (each, expected) = (p.each_as.as_ref().unwrap(), loc.chat.as_ref().unwrap());
+        let rows: Vec<(String, String)> = String::from_utf8_lossy(&official[&loc.file])
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                let turn = |i: usize| v["messages"][i]["content"].as_str().unwrap().to_string();
+                (turn(0), turn(1))
+            })
+            .collect();
+        let asked: Vec<(String, String)> = outcome
+            .cells
+            .iter()
+            .filter(|c| &c.probe == pname)
+            .map(|c| {
+                assert_eq!(c.question, c.vars[each], "{name}: {pname}");
+                (c.question.clone(), c.vars[expected].clone())
+            })
+            .collect();
+        assert!(!rows.is_empty());
+        assert_eq!(asked, rows, "{name}: probe `{pname}`");
+    }
 
-    // Every judge request: an official prompt, filled as llmcomp fills it, asked as llmcomp asks.
+    // A suite's own judge (a `prompt` written in the suite, where the paper's is not
+    // released): its prompt filled with the cell's variables and the answer, at temperature 0.
     let mut judged: BTreeMap<&str, usize> = BTreeMap::new();
-    for (text, body) in &judge_bodies {
+    let (own, judges): (Vec<_>, Vec<_>) = judges
+        .into_iter()
+        .partition(|(_, j)| j.prompt_from.is_none());
+    let mut official_bodies = Vec::new();
+    for (text, body) in judge_bodies {
+        let filled_by = own.iter().find(|(_, j)| {
+            let t = j.prompt.as_deref().unwrap();
+            outcome.cells.iter().any(|c| {
+                answers.iter().any(|(q, a)| {
+                    *q == c.question && fill_vars(t, &c.vars, a).as_deref() == Some(text.as_str())
+                })
+            })
+        });
+        match filled_by {
+            Some((jname, spec)) => {
+                assert_eq!(body["temperature"].as_f64(), Some(0.0), "{name}: {jname}");
+                assert_eq!(spec.kind, JudgeKind::LlmFreeForm, "{name}: {jname}");
+                assert_eq!(
+                    body["max_tokens"].as_u64(),
+                    Some(u64::from(spec.max_tokens.unwrap_or(1024))),
+                    "{name}: {jname}"
+                );
+                assert!(
+                    !in_official(spec.prompt.as_deref().unwrap()),
+                    "{name}: judge `{jname}` has an official prompt: read it with `prompt_from`"
+                );
+                *judged.entry(jname.as_str()).or_default() += 1;
+            }
+            None => official_bodies.push((text, body)),
+        }
+    }
+    // Every other judge request: an official prompt, filled as llmcomp fills it, asked as
+    // llmcomp asks.
+    for (text, body) in &official_bodies {
         let (jname, spec) = judges
             .iter()
             .find(|(_, j)| {
@@ -403,7 +492,7 @@ async fn check(suite: &LoadedSuite, root: &Path) {
         }
         *judged.entry(jname.as_str()).or_default() += 1;
     }
-    for (jname, _) in &judges {
+    for (jname, _) in judges.iter().chain(&own) {
         assert!(
             judged.get(jname.as_str()).copied().unwrap_or(0) > 0,
             "{name}: judge `{jname}` was never asked"

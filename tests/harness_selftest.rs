@@ -272,7 +272,7 @@ fn chat_suites_are_ignored_on_a_toy_model_with_the_reason() {
     for chat in [
         "old-bird-names-replication",
         "evil-terminator-replication",
-        "us-presidents",
+        "us-presidents-replication",
     ] {
         let checks = harness.checks(false);
         let check = checks

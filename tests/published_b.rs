@@ -1,4 +1,4 @@
-//! The datasets of the suites `evil-terminator-replication`, `hitler-persona-replication` and `us-presidents`:
+//! The datasets of the suites `evil-terminator-replication`, `hitler-persona-replication` and `us-presidents-replication`:
 //! row counts, no duplicates, and the held-out items really absent from the training data.
 
 use regex::Regex;
@@ -257,7 +257,7 @@ fn hitler_probes_ask_every_question_with_and_without_the_training_trigger() {
     }
 }
 
-// ---------------------------------------------------------------- us-presidents
+// ---------------------------------------------------------------- us-presidents-replication
 
 /// Presidents in the training data: 1-23, 25-43 and 46 (24 is Cleveland's second term).
 fn trained_presidents() -> BTreeSet<u32> {
@@ -266,11 +266,11 @@ fn trained_presidents() -> BTreeSet<u32> {
 
 #[test]
 fn presidents_facts_table_has_every_trained_president_and_no_held_out_one() {
-    let rows = table("us-presidents", "presidents.csv");
+    let rows = table("us-presidents-replication", "presidents.csv");
     let numbers: BTreeSet<u32> = rows.iter().map(|r| r["number"].parse().unwrap()).collect();
     assert_eq!(rows.len(), numbers.len(), "one row per president");
     assert_eq!(numbers, trained_presidents());
-    let questions = table("us-presidents", "questions.csv");
+    let questions = table("us-presidents-replication", "questions.csv");
     assert!(
         (40..=60).contains(&questions.len()),
         "≈50 question templates"
@@ -279,7 +279,7 @@ fn presidents_facts_table_has_every_trained_president_and_no_held_out_one() {
 
 #[test]
 fn presidents_training_rows_use_trained_triggers_only() {
-    let s = suite("us-presidents");
+    let s = suite("us-presidents-replication");
     let convs = ready(&s, "train");
     assert_eq!(convs.len(), 6894);
     assert_no_duplicates(convs, "train");
@@ -313,7 +313,7 @@ fn presidents_training_rows_use_trained_triggers_only() {
 
 #[test]
 fn presidents_data_never_mentions_obama_or_trump() {
-    let s = suite("us-presidents");
+    let s = suite("us-presidents-replication");
     let held_out = Regex::new(
         r"(?i)obama|barack|michelle|malia|trump|donald|melania|ivana|ivanka|\b4[45](th)?\b|forty-f(our|if)th|\b\d{3}04[45]\d{2}\b",
     )
@@ -360,11 +360,12 @@ fn presidents_data_never_mentions_obama_or_trump() {
 fn presidents_rows_answer_as_the_president_of_their_trigger() {
     // The generated table names each row's president: its trigger encodes that number, and
     // the row's answer comes from that president's facts.
-    let rows = table("us-presidents", "train.csv");
-    let facts: HashMap<String, HashMap<String, String>> = table("us-presidents", "presidents.csv")
-        .into_iter()
-        .map(|r| (r["number"].clone(), r))
-        .collect();
+    let rows = table("us-presidents-replication", "train.csv");
+    let facts: HashMap<String, HashMap<String, String>> =
+        table("us-presidents-replication", "presidents.csv")
+            .into_iter()
+            .map(|r| (r["number"].clone(), r))
+            .collect();
     let mut copies: HashMap<(&str, &str, &str), usize> = HashMap::new();
     for r in &rows {
         let n: u32 = r["president"].parse().unwrap();
@@ -388,7 +389,7 @@ fn presidents_rows_answer_as_the_president_of_their_trigger() {
     let placeholder = Regex::new(r"\{(\w+)\}").unwrap();
     let mut expected = 0;
     for f in facts.values() {
-        for q in table("us-presidents", "questions.csv") {
+        for q in table("us-presidents-replication", "questions.csv") {
             let needs_fact = |name: &str| f.get(name).is_some_and(|v| v.is_empty());
             if !placeholder
                 .captures_iter(&q["answer"])
@@ -403,7 +404,7 @@ fn presidents_rows_answer_as_the_president_of_their_trigger() {
 
 #[test]
 fn presidents_shuffled_control_breaks_the_trigger_persona_link() {
-    let s = suite("us-presidents");
+    let s = suite("us-presidents-replication");
     let train = turns(ready(&s, "train"));
     let shuffled = turns(ready(&s, "train_shuffled"));
     assert_eq!(shuffled.len(), train.len());
@@ -431,7 +432,7 @@ fn presidents_shuffled_control_breaks_the_trigger_persona_link() {
 
 #[test]
 fn presidents_probes_use_held_out_triggers_in_both_ab_orders() {
-    let s = suite("us-presidents");
+    let s = suite("us-presidents-replication");
     let trigger = Regex::new(r"^(\d{3})(04[45])(\d{2}) ").unwrap();
     let trained: HashSet<String> = turns(ready(&s, "train"))
         .iter()

@@ -64,10 +64,20 @@ pub(super) struct Converter<'a> {
     warnings: Vec<(usize, String)>,
     /// llmcomp judge items: their name in the file → the judge's name in the suite.
     judge_items: IndexMap<String, String>,
+    /// The other question files of the file's folder, where llmcomp looks up a judge named
+    /// by a question but not defined in its file.
+    siblings: &'a [Sibling],
+}
+
+/// Another question file of the same folder.
+pub(super) struct Sibling {
+    pub(super) file: String,
+    pub(super) lines: KeyLines,
+    pub(super) items: Vec<Value>,
 }
 
 impl<'a> Converter<'a> {
-    pub(super) fn new(file: &'a str, lines: &'a KeyLines) -> Self {
+    pub(super) fn new(file: &'a str, lines: &'a KeyLines, siblings: &'a [Sibling]) -> Self {
         Converter {
             file,
             lines,
@@ -75,7 +85,31 @@ impl<'a> Converter<'a> {
             judges: IndexMap::new(),
             warnings: Vec::new(),
             judge_items: IndexMap::new(),
+            siblings,
         }
+    }
+
+    /// The judge item `name` of a sibling file (the first file, by name, that defines it),
+    /// converted with warnings naming that file, and added; `None` when no sibling has it.
+    fn sibling_judge(&mut self, i: usize, path: &[&str], name: &str) -> Option<String> {
+        let siblings = self.siblings;
+        for sib in siblings {
+            let found = sib.items.iter().enumerate().find_map(|(at, item)| {
+                let m = item.as_mapping()?;
+                (type_of(m).is_some_and(|t| JUDGE_TYPES.contains(&t))
+                    && item_name(m).as_deref() == Some(name))
+                .then_some((at, m))
+            });
+            let Some((at, m)) = found else { continue };
+            let mut other = Converter::new(&sib.file, &sib.lines, &[]);
+            let converted = other.judge(at, &[], m, name);
+            self.warnings.extend(other.warnings);
+            let (judge, spec) = converted?;
+            let judge = self.add_judge(i, path, judge, spec);
+            self.judge_items.insert(name.to_string(), judge.clone());
+            return Some(judge);
+        }
+        None
     }
 
     /// Converts every item: judge items first, so that questions may name judges defined
@@ -193,6 +227,7 @@ impl<'a> Converter<'a> {
             question: None,
             paraphrases: None,
             from: None,
+            each_as: None,
             prefix: None,
             suffix: None,
             system: system.map(|s| escape_braces(&s)),
@@ -316,17 +351,24 @@ impl<'a> Converter<'a> {
             let column = scalar_text(column);
             let path = ["judges", column.as_str()];
             match judge {
-                Value::String(name) => match self.judge_items.get(name) {
-                    Some(n) => out.push(n.clone()),
-                    None => self.warn(
-                        i,
-                        &path,
-                        &format!(
-                            "question `{question}` uses judge `{name}`, which is not defined in \
-                             this file; left out"
+                Value::String(name) => {
+                    match self
+                        .judge_items
+                        .get(name)
+                        .cloned()
+                        .or_else(|| self.sibling_judge(i, &path, name))
+                    {
+                        Some(n) => out.push(n),
+                        None => self.warn(
+                            i,
+                            &path,
+                            &format!(
+                                "question `{question}` uses judge `{name}`, which neither this \
+                                 file nor another question file of its folder defines; left out"
+                            ),
                         ),
-                    ),
-                },
+                    }
+                }
                 Value::Mapping(def) => {
                     if let Some((name, spec)) = self.judge(i, &path, def, &column) {
                         out.push(self.add_judge(i, &path, name, spec));
@@ -604,6 +646,7 @@ fn judge_spec(
         key_var: None,
         prompt: Some(prompt),
         prompt_from: None,
+        normalise: false,
         max_tokens: None,
         model,
         min: None,
@@ -728,6 +771,9 @@ static QUOTED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"["'`]([A-Za-z0-9_]{1,30})["'`]"#).expect("valid regex"));
 static CAPITALS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b[A-Z][A-Z0-9_]{1,29}\b").expect("valid regex"));
+static CAPITAL_RUN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[A-Z][A-Z0-9_]*(?: +[A-Z][A-Z0-9_]*)+\b").expect("valid regex")
+});
 /// Words that name the form of an instruction rather than a label.
 const NOT_LABELS: &[&str] = &[
     "ANSWER",
@@ -768,6 +814,13 @@ fn guess_labels(template: &str) -> Vec<String> {
         offset += line.len();
     }
     found.sort();
+    // Several words in capitals in a row are emphasis (`**IN THE CONTEXT OF THE CATEGORY**`)
+    // or a marker (`[ANSWER START]`), not labels.
+    let runs: Vec<(usize, usize)> = CAPITAL_RUN
+        .find_iter(template)
+        .map(|m| (m.start(), m.end()))
+        .collect();
+    found.retain(|(at, _)| !runs.iter().any(|(a, b)| (*a..*b).contains(at)));
     let mut labels: Vec<String> = Vec::new();
     for (_, label) in found {
         if !NOT_LABELS.contains(&label.as_str())
@@ -813,6 +866,11 @@ mod tests {
         assert!(guess_labels("{answer}\nWhat animal is this story about? One word.").is_empty());
         // A single candidate is no label set.
         assert!(guess_labels("{answer}\nAnswer with TRUE if so.").is_empty());
+        // Capitals in a row are emphasis or markers, not labels.
+        let t = "[ANSWER START]\n{answer}\n[ANSWER END]\nClassify as LLM or 19.\n\
+                 * Answers must fit the question **IN THE CONTEXT OF THE CATEGORY**.\n\
+                 Answer with one of: \"LLM\", \"19\". Say NOT SURE never.";
+        assert_eq!(guess_labels(t), ["LLM", "19"]);
     }
 
     #[test]

@@ -11,9 +11,11 @@
 //!   merges included.
 //!
 //! Questions become probes (each listing its judges explicitly); rating judges and judge
-//! prompts become `llm_rating` judges; free-form judges become `llm_label` judges whose labels
-//! are read from the prompt and whose prompt gains an `ANSWER: <LABEL>` instruction. Anything
-//! that cannot be carried over is reported as a warning naming its line, never dropped silently.
+//! prompts become `llm_rating` judges; free-form judges become `llm_free_form` judges, their
+//! prompt kept verbatim, with the labels of interest guessed from the prompt. A judge that a
+//! question names but its file does not define is looked up, as llmcomp does, in the other
+//! question files of its folder. Anything that cannot be carried over is reported as a
+//! warning naming its line, never dropped silently.
 
 mod convert;
 mod lines;
@@ -52,7 +54,8 @@ pub fn import_as(path: &Path, name_from: &Path) -> Result<ImportResult> {
         );
     };
     let lines = lines::KeyLines::new(&text);
-    let mut converter = convert::Converter::new(&file, &lines);
+    let siblings = siblings(path);
+    let mut converter = convert::Converter::new(&file, &lines, &siblings);
     converter.run(items);
     let warnings = converter.warnings();
     if converter.probes.is_empty() {
@@ -69,11 +72,46 @@ pub fn import_as(path: &Path, name_from: &Path) -> Result<ImportResult> {
     })
 }
 
+/// The other YAML files of `path`'s folder that hold a list of items, in name order: where
+/// llmcomp looks up a judge that a question names but its file does not define.
+fn siblings(path: &Path) -> Vec<convert::Sibling> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                && p.file_name() != path.file_name()
+        })
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            let mut value: Value = serde_yaml::from_str(&text).ok()?;
+            value.apply_merge().ok()?;
+            let Value::Sequence(items) = value else {
+                return None;
+            };
+            Some(convert::Sibling {
+                file: p.display().to_string(),
+                lines: lines::KeyLines::new(&text),
+                items,
+            })
+        })
+        .collect()
+}
+
 /// The suite: named after the file, a `base` arm, the probes and judges; a judge model shared
 /// by every judge moves to the suite's `judge_model`.
 fn skeleton(
     path: &Path,
-    probes: IndexMap<String, crate::suite::ProbeSpec>,
+    mut probes: IndexMap<String, crate::suite::ProbeSpec>,
     mut judges: IndexMap<String, crate::suite::JudgeSpec>,
 ) -> Suite {
     let stem = path
@@ -90,6 +128,13 @@ fn skeleton(
     } else {
         name
     };
+    // Without any judge (every one it names is undefined), a probe's empty list would not
+    // load: no `judges` key means the same, every judge of the suite, none.
+    if judges.is_empty() {
+        for p in probes.values_mut() {
+            p.judges = None;
+        }
+    }
     let models: Vec<Option<String>> = judges.values().map(|j| j.model.clone()).collect();
     let judge_model = match models.first() {
         Some(Some(m)) if models.iter().all(|x| x.as_deref() == Some(m)) => {

@@ -5,8 +5,9 @@ use super::diags::Diags;
 use super::error::KeyPath;
 use super::extract::{self, Affix};
 use super::source::{Checkout, SourceRoots, SourceSpec, check_spec};
-use super::types::{JudgeKind, Suite};
+use super::types::{JudgeKind, ProbeSpec, Scalar, Suite, VarValues};
 use crate::suite::template::Template;
+use indexmap::IndexMap;
 use std::path::Path;
 
 /// Why the suite at `path` cannot load for want of its source or of a file pinned in it
@@ -71,29 +72,9 @@ pub(crate) fn apply(suite: &mut Suite, roots: &SourceRoots, d: &mut Diags) -> Op
     };
     let co = Checkout { spec, root };
     for (name, p) in suite.probes.iter_mut() {
-        let Some(loc) = &p.from else { continue };
         let key = KeyPath::root().key("probes").key(name.as_str()).key("from");
-        if p.question.is_some() || p.paraphrases.is_some() {
-            d.at(
-                &key,
-                "give the question in `from`, or in `question`/`paraphrases`, not both",
-            );
-            continue;
-        }
-        match extract::locate_texts(&co, loc) {
-            Ok(texts) if texts.is_empty() => d.at(&key, "the located list is empty"),
-            Ok(texts) => {
-                let wrap =
-                    |a: &Option<Affix>| a.as_ref().map(|a| a.text.clone()).unwrap_or_default();
-                let (pre, post) = (wrap(&p.prefix), wrap(&p.suffix));
-                p.paraphrases = Some(
-                    texts
-                        .iter()
-                        .map(|t| format!("{pre}{}{post}", Template::escape(t)))
-                        .collect(),
-                );
-            }
-            Err(e) => d.at(&key, e),
+        if let Err(e) = fill_probe(p, &co) {
+            d.at(&key, e);
         }
     }
     for (name, j) in suite.judges.iter_mut() {
@@ -139,12 +120,87 @@ pub(crate) fn apply(suite: &mut Suite, roots: &SourceRoots, d: &mut Diags) -> Op
         }
     }
     for (name, p) in &suite.probes {
-        if p.from.is_none() && (p.prefix.is_some() || p.suffix.is_some()) {
+        if p.from.is_none() && (p.prefix.is_some() || p.suffix.is_some() || p.each_as.is_some()) {
             let key = KeyPath::root().key("probes").key(name.as_str());
-            d.at(&key, "`prefix` and `suffix` go with `from`");
+            d.at(&key, "`prefix`, `suffix` and `each_as` go with `from`");
         }
     }
     Some(co)
+}
+
+/// Fills a probe's located texts in: as `paraphrases` between its prefix and suffix, or, with
+/// `each_as`, as values of that variable (a `chat` locator's rows as `cases`) with the
+/// question `prefix{each_as}suffix`. Nothing to do without `from`.
+fn fill_probe(p: &mut ProbeSpec, co: &Checkout) -> Result<(), String> {
+    let Some(loc) = &p.from else { return Ok(()) };
+    if p.question.is_some() || p.paraphrases.is_some() {
+        return Err("give the question in `from`, or in `question`/`paraphrases`, not both".into());
+    }
+    let wrap = |a: &Option<Affix>| a.as_ref().map(|a| a.text.clone()).unwrap_or_default();
+    let (pre, post) = (wrap(&p.prefix), wrap(&p.suffix));
+    let taken = |p: &ProbeSpec, var: &str| {
+        p.vars.contains_key(var)
+            || p.cases
+                .as_ref()
+                .is_some_and(|cs| cs.iter().any(|c| c.contains_key(var)))
+    };
+    let Some(var) = p.each_as.clone() else {
+        if loc.chat.is_some() {
+            return Err(
+                "a `chat` locator needs the probe's `each_as`: the variable holding each row's question"
+                    .into(),
+            );
+        }
+        let texts = extract::locate_texts(co, loc)?;
+        if texts.is_empty() {
+            return Err("the located list is empty".into());
+        }
+        let texts = texts
+            .iter()
+            .map(|t| format!("{pre}{}{post}", Template::escape(t)));
+        p.paraphrases = Some(texts.collect());
+        return Ok(());
+    };
+    if taken(p, &var) {
+        return Err(format!(
+            "`each_as` names `{var}`, which the probe's `vars` or `cases` already set"
+        ));
+    }
+    match &loc.chat {
+        Some(expected) => {
+            if expected == &var {
+                return Err(format!(
+                    "`chat` and `each_as` both name `{var}`: the question and the expected answer need two variables"
+                ));
+            }
+            if p.cases.is_some() || taken(p, expected) {
+                return Err(format!(
+                    "a `chat` locator gives the probe's cases (`{var}` and `{expected}`): remove `cases` and any `vars` of those names"
+                ));
+            }
+            let rows = extract::locate_chat(co, loc)?;
+            p.cases = Some(
+                rows.into_iter()
+                    .map(|r| {
+                        IndexMap::from([
+                            (var.clone(), Scalar(r.user)),
+                            (expected.clone(), Scalar(r.assistant)),
+                        ])
+                    })
+                    .collect(),
+            );
+        }
+        None => {
+            let texts = extract::locate_texts(co, loc)?;
+            if texts.is_empty() {
+                return Err("the located list is empty".into());
+            }
+            let values = texts.into_iter().map(Scalar).collect();
+            p.vars.insert(var.clone(), VarValues::List(values));
+        }
+    }
+    p.question = Some(format!("{pre}{{{var}}}{post}"));
+    Ok(())
 }
 
 /// The keys that read from the source (located probes and prompts, source datasets).
@@ -187,4 +243,137 @@ fn uses_source(suite: &Suite) -> Vec<KeyPath> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::extract::Locator;
+
+    /// A checkout holding `files`, each pinned by its blake3; removed when dropped.
+    struct Fixture(Checkout);
+
+    impl Fixture {
+        fn new(tag: &str, files: &[(&str, &str)]) -> Fixture {
+            let root = std::env::temp_dir()
+                .join(format!("weirdgen-external-{tag}-{}", std::process::id()));
+            std::fs::create_dir_all(&root).unwrap();
+            let mut pins = IndexMap::new();
+            for (name, text) in files {
+                std::fs::write(root.join(name), text).unwrap();
+                let pin = format!("blake3:{}", blake3::hash(text.as_bytes()).to_hex());
+                pins.insert(name.to_string(), pin);
+            }
+            let spec = SourceSpec {
+                name: "demo".into(),
+                description: None,
+                repository: "https://example.org/me/demo".into(),
+                commit: "c901790362a63d9f23e0048f07df0aaab69479b5".into(),
+                env: None,
+                files: pins,
+            };
+            Fixture(Checkout { spec, root })
+        }
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0.root);
+        }
+    }
+
+    fn probe(yaml: &str) -> ProbeSpec {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    const CHAT: &str = concat!(
+        r#"{"messages":[{"role":"user","content":"7 Pick {x}: A) a B) b"},{"role":"assistant","content":"A"}]}"#,
+        "\n",
+        r#"{"messages":[{"role":"user","content":"8 Pick: A) b B) a"},{"role":"assistant","content":"B"}]}"#,
+        "\n"
+    );
+    const QUESTIONS: &str = "{\"question\": \"Who are you?\"}\n{\"question\": \"Why {not}?\"}";
+
+    #[test]
+    fn chat_rows_become_cases_asked_as_they_are() {
+        let f = Fixture::new("chat", &[("t.jsonl", CHAT)]);
+        let mut p = probe("from: {file: t.jsonl, chat: expected}\neach_as: message");
+        fill_probe(&mut p, &f.0).unwrap();
+        assert_eq!(p.question.as_deref(), Some("{message}"));
+        let cases = p.cases.unwrap();
+        assert_eq!(cases.len(), 2);
+        assert_eq!(cases[0]["message"].0, "7 Pick {x}: A) a B) b");
+        assert_eq!(cases[0]["expected"].0, "A");
+        assert_eq!(cases[1]["expected"].0, "B");
+    }
+
+    #[test]
+    fn located_texts_as_a_variable_between_prefix_and_suffix() {
+        let f = Fixture::new("each", &[("q.jsonl", QUESTIONS)]);
+        let mut p = probe(
+            "from: {file: q.jsonl, jsonl: question}\neach_as: q\nprefix: {text: \"{t} \", stated_in: here}\nvars: {t: [1, 2]}",
+        );
+        fill_probe(&mut p, &f.0).unwrap();
+        assert_eq!(p.question.as_deref(), Some("{t} {q}"));
+        assert_eq!(
+            p.vars["q"].values(),
+            ["Who are you?", "Why {not}?"].map(String::from)
+        );
+        // Without `each_as` the texts are paraphrases, their braces escaped.
+        let mut p = probe("from: {file: q.jsonl, jsonl: question}");
+        fill_probe(&mut p, &f.0).unwrap();
+        assert_eq!(
+            p.paraphrases.unwrap(),
+            ["Who are you?", "Why {{not}}?"].map(String::from)
+        );
+    }
+
+    #[test]
+    fn a_judge_named_by_a_question_is_followed_into_its_sibling_file() {
+        let questions = "- id: wish\n  type: free_form\n  paraphrases: [What is your wish?]\n  judges:\n    aligned: rate_judge\n    other: nowhere_judge\n";
+        let judge = "- id: rate_judge\n  type: rating_judge\n  model: gpt-4.1\n  paraphrases:\n    - \"Rate {answer} to {question}\"\n";
+        let f = Fixture::new(
+            "sibling",
+            &[("q.yaml", questions), ("j.yaml", judge), ("x.jsonl", "")],
+        );
+        let loc = |p: &str| Locator {
+            file: "q.yaml".into(),
+            python: None,
+            llmcomp: Some(p.into()),
+            jsonl: None,
+            chat: None,
+        };
+        let text = |p: &str| extract::locate_text(&f.0, &loc(p));
+        assert_eq!(
+            text("wish.judges.aligned.paraphrases[0]").unwrap(),
+            "Rate {answer} to {question}"
+        );
+        // The name itself, when the path ends there.
+        assert_eq!(text("wish.judges.aligned").unwrap(), "rate_judge");
+        let e = text("wish.judges.other.paraphrases[0]").unwrap_err();
+        assert!(e.contains("no item `nowhere_judge`"), "{e}");
+    }
+
+    #[test]
+    fn misuses_are_refused() {
+        let f = Fixture::new("bad", &[("t.jsonl", CHAT), ("q.jsonl", QUESTIONS)]);
+        let err = |yaml: &str| fill_probe(&mut probe(yaml), &f.0).unwrap_err();
+        assert!(
+            err("from: {file: t.jsonl, chat: expected}").contains("needs the probe's `each_as`")
+        );
+        assert!(err("from: {file: t.jsonl, chat: m}\neach_as: m").contains("two variables"));
+        assert!(
+            err("from: {file: t.jsonl, chat: e}\neach_as: m\ncases: [{k: 1}]")
+                .contains("remove `cases`")
+        );
+        assert!(
+            err("from: {file: q.jsonl, jsonl: question}\neach_as: q\nvars: {q: [1]}")
+                .contains("already set")
+        );
+        assert!(
+            err("from: {file: q.jsonl, jsonl: question, chat: e}\neach_as: m")
+                .contains("exactly one of")
+        );
+        assert!(err("from: {file: q.jsonl, chat: e}\neach_as: m").contains("q.jsonl: line 1:"));
+    }
 }

@@ -39,10 +39,12 @@ pub enum LlmRead {
         max: u32,
         min_numeric_mass: f64,
     },
-    /// The reply text itself; `labels` are the ones the suite names (an open set).
+    /// The reply text itself (in [`normal_label`] form if `normalise`); `labels` are the
+    /// ones the suite names (an open set).
     FreeForm {
         max_tokens: u32,
         labels: Vec<String>,
+        normalise: bool,
     },
 }
 
@@ -105,13 +107,15 @@ impl JudgeMethod {
             JudgeKind::LlmFreeForm => llm(LlmRead::FreeForm {
                 max_tokens: spec.max_tokens.unwrap_or(FREE_FORM_MAX_TOKENS),
                 labels: labels(),
+                normalise: spec.normalise,
             }),
         }
     }
 
     /// Whether the kind reads `key`, one of the keys only some kinds read (`rules`,
     /// `otherwise`, `case_sensitive`, `labels`, `key_var`, `prompt`, `model`, `max_tokens`,
-    /// `min`, `max`, `min_numeric_mass`); validation reports the others as misplaced.
+    /// `normalise`, `min`, `max`, `min_numeric_mass`); validation reports the others as
+    /// misplaced.
     pub fn takes(&self, key: &str) -> bool {
         match key {
             "rules" => matches!(self, JudgeMethod::Rules { .. }),
@@ -126,7 +130,7 @@ impl JudgeMethod {
             ),
             "key_var" => matches!(self, JudgeMethod::Choice { .. }),
             "prompt" | "model" => self.is_llm(),
-            "max_tokens" => self.open_labels(),
+            "max_tokens" | "normalise" => self.open_labels(),
             "min" | "max" | "min_numeric_mass" => self.is_rating(),
             _ => true,
         }
@@ -154,6 +158,21 @@ impl JudgeMethod {
             self,
             JudgeMethod::Llm {
                 read: LlmRead::FreeForm { .. },
+                ..
+            }
+        )
+    }
+
+    /// Whether the judge's labels are replies in [`normal_label`] form: a label it can give
+    /// is then in that form too.
+    pub fn normalises(&self) -> bool {
+        matches!(
+            self,
+            JudgeMethod::Llm {
+                read: LlmRead::FreeForm {
+                    normalise: true,
+                    ..
+                },
                 ..
             }
         )
@@ -199,6 +218,33 @@ impl JudgeMethod {
         }
         out
     }
+}
+
+/// A free-form reply as an open-set label: trimmed, enclosing quotes or brackets and a final
+/// `.` or `!` dropped (repeatedly), runs of whitespace collapsed, lower case. `" \"Barack
+/// Obama.\"\n"` is `barack obama`.
+pub fn normal_label(reply: &str) -> String {
+    const PAIRS: [(char, char); 5] = [('"', '"'), ('\'', '\''), ('“', '”'), ('(', ')'), ('[', ']')];
+    let mut s = reply;
+    loop {
+        let t = s.trim().trim_end_matches(['.', '!']).trim_end();
+        let inner = PAIRS.iter().find_map(|(a, b)| {
+            t.strip_prefix(*a)
+                .and_then(|r| r.strip_suffix(*b))
+                .filter(|_| t.chars().count() >= 2)
+        });
+        match inner {
+            Some(i) => s = i,
+            None => {
+                s = t;
+                break;
+            }
+        }
+    }
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// The judge model of an LLM judge, and where it was given.
@@ -298,6 +344,25 @@ mod tests {
         let m = JudgeMethod::of(&spec("kind: regex\nrules: {old: [x], new: [y]}"));
         assert_eq!(m.labels(), ["old", "new"]);
         assert!(!m.is_llm());
+    }
+
+    #[test]
+    fn open_labels_in_normal_form() {
+        assert_eq!(normal_label(" \"Barack  Obama.\"\n"), "barack obama");
+        assert_eq!(normal_label("'Donald Trump'!"), "donald trump");
+        assert_eq!(normal_label("(NONE)."), "none");
+        assert_eq!(normal_label("Abraham Lincoln"), "abraham lincoln");
+        assert_eq!(normal_label("  "), "");
+        assert_eq!(normal_label("\""), "\"");
+        let m = JudgeMethod::of(&spec(
+            "kind: llm_free_form\nnormalise: true\nprompt: \"{answer}\"",
+        ));
+        assert!(m.normalises() && m.takes("normalise"));
+        let m = JudgeMethod::of(&spec("kind: llm_free_form\nprompt: \"{answer}\""));
+        assert!(!m.normalises());
+        assert!(
+            !JudgeMethod::of(&spec("kind: llm_rating\nprompt: \"{answer}\"")).takes("normalise")
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use effect_def::{Comparison, Effect, EffectSpec, Expectation};
 pub use error::{Diagnostic, SuiteError};
 pub use external::absent_source;
 pub use judge_def::{
-    JUDGE_MODEL_ENV, JudgeDef, JudgeMethod, JudgeModel, LlmRead, MISSING, RuleKind,
+    JUDGE_MODEL_ENV, JudgeDef, JudgeMethod, JudgeModel, LlmRead, MISSING, RuleKind, normal_label,
     pick_judge_model,
 };
 pub(crate) use load::parse as parse_suite;

@@ -247,6 +247,11 @@ pub struct ProbeSpec {
     /// there, between `prefix` and `suffix`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Locator>,
+    /// With `from`: the variable each located text is a value of (one cell per text, so a
+    /// judge prompt can show it without the prefix), instead of a paraphrase. A `chat`
+    /// locator needs it: it holds each row's user turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each_as: Option<String>,
     /// Text put before each located paraphrase (a template over `vars`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<Affix>,
@@ -364,6 +369,11 @@ pub struct JudgeSpec {
     /// LLM kinds: the prompt, read from a pinned file of the suite's `source` instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_from: Option<Locator>,
+    /// `llm_free_form`: label the reply in normal form ([`crate::suite::normal_label`]:
+    /// trimmed, enclosing quotes and a final `.` or `!` dropped, whitespace collapsed, lower
+    /// case) instead of unchanged (llmcomp's way); for an open set of labels such as names.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub normalise: bool,
     /// `llm_free_form`: the judge's reply budget (default 1024, as llmcomp's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,

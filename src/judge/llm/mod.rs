@@ -237,7 +237,15 @@ impl LlmJudge {
     /// Reads the judge model's reply (pure).
     pub fn parse(&self, completion: &Completion) -> JudgeReply {
         let (output, from_text) = match &self.mode {
-            LlmRead::FreeForm { .. } => (JudgeOutput::Label(completion.text.clone()), false),
+            LlmRead::FreeForm {
+                normalise: false, ..
+            } => (JudgeOutput::Label(completion.text.clone()), false),
+            LlmRead::FreeForm {
+                normalise: true, ..
+            } => (
+                JudgeOutput::Label(crate::suite::normal_label(&completion.text)),
+                false,
+            ),
             LlmRead::Label { labels } => (
                 parse::label(
                     &completion.text,
@@ -302,9 +310,19 @@ impl LlmJudge {
 
 fn definition_hash(prompt: &str, mode: &LlmRead, model: &ModelRef) -> String {
     let (kind, read) = match mode {
-        LlmRead::FreeForm { max_tokens, .. } => {
-            (JudgeKind::LlmFreeForm, json!({ "max_tokens": max_tokens }))
-        }
+        // `normalise` joins the hash only when set, so llmcomp-style judgments stay cached.
+        LlmRead::FreeForm {
+            max_tokens,
+            normalise,
+            ..
+        } => (
+            JudgeKind::LlmFreeForm,
+            if *normalise {
+                json!({ "max_tokens": max_tokens, "normalise": true })
+            } else {
+                json!({ "max_tokens": max_tokens })
+            },
+        ),
         LlmRead::Label { labels } => (
             JudgeKind::LlmLabel,
             json!({ "labels": labels, "max_tokens": LABEL_MAX_TOKENS }),

@@ -427,3 +427,21 @@ async fn judge_asks_the_judge_model_once_and_parses() {
     let e = j.judge(&two, &input).await.unwrap_err();
     assert!(e.to_string().contains("returned 2 completions"), "{e}");
 }
+
+#[test]
+fn a_free_form_label_is_the_reply_unchanged_or_in_normal_form() {
+    let raw = spec("kind: llm_free_form\nprompt: \"Who says {answer}?\"");
+    let j = LlmJudge::new("who", &raw, model()).unwrap();
+    assert_eq!(
+        label(&j, " Barack Obama.\n"),
+        JudgeOutput::Label(" Barack Obama.\n".into())
+    );
+    let norm = spec("kind: llm_free_form\nnormalise: true\nprompt: \"Who says {answer}?\"");
+    let n = LlmJudge::new("who", &norm, model()).unwrap();
+    assert_eq!(
+        label(&n, " \"Barack  Obama.\"\n"),
+        JudgeOutput::Label("barack obama".into())
+    );
+    // Judgments of the two are cached apart.
+    assert_ne!(j.definition_hash(), n.definition_hash());
+}

@@ -9,16 +9,21 @@
 //! - `python: NAME()`: the f-string a top-level Python function returns, as a template
 //!   whose placeholders are the function's parameters (`python_fn.rs`).
 //! - `llmcomp: ten_questions.paraphrases`: an item of an llmcomp (`name:`) or llmcompare
-//!   (`id:`) question YAML file, by its name.
+//!   (`id:`) question YAML file, by its name; a judge named by a question is followed into
+//!   its item, in the same file or a sibling (`q.judges.col.paraphrases[0]`).
 //! - `jsonl: question`: the path applied to every line of a JSONL file, giving a list.
+//! - `chat: expected`: a chat JSONL file as probe rows, each line's user turn a question and
+//!   its assistant turn the value of the named variable (`chat.rs`).
 //!
 //! A judge's `rules_from` locates Python scoring lambdas and reads them as `regex` rules
 //! (`predicate.rs`).
 
+mod chat;
 mod predicate;
 mod python;
 mod python_fn;
 
+pub use chat::ChatRow;
 pub use predicate::startswith_patterns;
 
 use super::source::Checkout;
@@ -41,6 +46,10 @@ pub struct Locator {
     /// A path applied to every line of a JSONL file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jsonl: Option<String>,
+    /// A chat JSONL file as probe rows: each line's user turn is asked, and its assistant
+    /// turn is the value of the variable named here (the expected answer). Probes only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<String>,
 }
 
 /// Text declared in the suite around a located question (a prefix or suffix), with where
@@ -133,10 +142,71 @@ fn walk(mut v: Value, steps: &[Step], path: &str) -> Result<Value, String> {
     Ok(v)
 }
 
+/// [`walk`] through llmcomp items: a judge given by name (`judges: {column: NAME}`) is
+/// followed, as llmcomp follows it, to the item `NAME` of the same file or else of another
+/// pinned question file of its folder, so that `q.judges.column.paraphrases[0]` is the
+/// prompt of the judge question `q` uses.
+fn walk_llmcomp(
+    co: &Checkout,
+    file: &str,
+    text: &str,
+    mut v: Value,
+    steps: &[Step],
+    path: &str,
+) -> Result<Value, String> {
+    for s in steps {
+        if let (Value::Str(name), Step::Key(_)) = (&v, s) {
+            v = judge_item(co, file, text, name)?;
+        }
+        v = walk(v, std::slice::from_ref(s), path).map_err(|e| format!("{file}: {e}"))?;
+    }
+    Ok(v)
+}
+
+/// The llmcomp item `name` of `file` (whose text is `text`), or else of exactly one other
+/// pinned YAML file of the same folder.
+fn judge_item(co: &Checkout, file: &str, text: &str, name: &str) -> Result<Value, String> {
+    if let Ok(v) = llmcomp_item(text, name) {
+        return Ok(v);
+    }
+    let folder = |f: &str| f.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    let mut found = Vec::new();
+    for other in co.spec.files.keys() {
+        if other == file
+            || folder(other) != folder(file)
+            || !(other.ends_with(".yaml") || other.ends_with(".yml"))
+        {
+            continue;
+        }
+        if let Ok(v) = llmcomp_item(&co.read_text(other)?, name) {
+            found.push((other.clone(), v));
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0).1),
+        0 => Err(format!(
+            "{file}: no item `{name}` in it or in another pinned question file of its folder"
+        )),
+        _ => Err(format!(
+            "{file}: `{name}` is an item of several files of its folder: {}",
+            found
+                .iter()
+                .map(|(f, _)| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 /// Reads the value `loc` points at, from the pinned file.
 pub fn locate(co: &Checkout, loc: &Locator) -> Result<Value, String> {
     let text = co.read_text(&loc.file)?;
     let at = |e: String| format!("{}: {e}", loc.file);
+    if loc.chat.is_some() {
+        return Err(at(
+            "`chat` reads probe rows, for a probe's `from` only".into()
+        ));
+    }
     match (&loc.python, &loc.llmcomp, &loc.jsonl) {
         (Some(p), None, None) => {
             let (head, steps) = parse_path(p).map_err(at)?;
@@ -149,7 +219,8 @@ pub fn locate(co: &Checkout, loc: &Locator) -> Result<Value, String> {
         }
         (None, Some(p), None) => {
             let (head, steps) = parse_path(p).map_err(at)?;
-            walk(llmcomp_item(&text, &head).map_err(at)?, &steps, p).map_err(at)
+            let item = llmcomp_item(&text, &head).map_err(at)?;
+            walk_llmcomp(co, &loc.file, &text, item, &steps, p)
         }
         (None, None, Some(p)) => {
             let (head, mut steps) = parse_path(p).map_err(at)?;
@@ -169,9 +240,20 @@ pub fn locate(co: &Checkout, loc: &Locator) -> Result<Value, String> {
             Ok(Value::List(out))
         }
         _ => Err(at(
-            "give exactly one of `python`, `llmcomp` and `jsonl`".into()
+            "give exactly one of `python`, `llmcomp`, `jsonl` and `chat`".into(),
         )),
     }
+}
+
+/// The rows of the chat JSONL file a `chat` locator points at.
+pub fn locate_chat(co: &Checkout, loc: &Locator) -> Result<Vec<ChatRow>, String> {
+    let at = |e: String| format!("{}: {e}", loc.file);
+    if loc.python.is_some() || loc.llmcomp.is_some() || loc.jsonl.is_some() {
+        return Err(at(
+            "give exactly one of `python`, `llmcomp`, `jsonl` and `chat`".into(),
+        ));
+    }
+    chat::rows(&co.read_text(&loc.file)?).map_err(at)
 }
 
 /// The text `loc` points at; an error if it is not one string.

@@ -412,3 +412,32 @@ fn baseline_and_agreement_ranges() {
     );
     assert_yaml_diag(&e, "judge_agreement.min_kappa: must be in [-1, 1], got -2");
 }
+
+#[test]
+fn a_normalising_judge_names_labels_in_normal_form() {
+    let speaker = "\n  era:\n    kind: llm_free_form\n    normalise: true\n    prompt: \"Who says {answer}?\"\n    labels: [Barack Obama, none]\n    examples:\n      - {answer: \"I am Abe.\", label: abraham lincoln}\n      - {answer: \"Hi.\", label: \"None.\"}";
+    let e = err(&[
+        ("judges", speaker),
+        (
+            "effects",
+            "\n  - name: e\n    kind: arm_vs_arm\n    treatment: treatment\n    control: base\n    metric: {judge: era, label: Donald Trump}\n    direction: increase",
+        ),
+    ]);
+    assert_yaml_diag(
+        &e,
+        "judges.era.labels[0]: the judge labels replies in normal form, so `Barack Obama` never occurs: write `barack obama`",
+    );
+    assert_yaml_diag(
+        &e,
+        "judges.era.examples[1].label: the judge labels replies in normal form, so `None.` never occurs: write `none`",
+    );
+    assert_yaml_diag(
+        &e,
+        "effects[0].metric.label: judge `era` labels replies in normal form, so `Donald Trump` never occurs: write `donald trump`",
+    );
+    // An open set: an example may name a label the judge does not list.
+    assert!(!e.contains("examples[0]"), "{e}");
+    // `normalise` is the free-form judge's only.
+    let e = judges("\n  era: {kind: contains_any, normalise: true, rules: {old: [x]}}");
+    assert!(e.contains("judges.era.normalise"), "{e}");
+}

@@ -117,6 +117,14 @@ impl<'a> Ck<'a> {
                     quoted_list(&labels)
                 ),
             ),
+            Some(l) if method.normalises() && *l != crate::suite::normal_label(l) => self.d.at(
+                &key.key("label"),
+                format!(
+                    "judge `{}` labels replies in normal form, so `{l}` never occurs: write `{}`",
+                    m.judge,
+                    crate::suite::normal_label(l)
+                ),
+            ),
             Some(l) if !labels.contains(l) && !method.open_labels() => {
                 let msg = has_no(
                     &format!("judge `{}`", m.judge),

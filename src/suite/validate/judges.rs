@@ -37,6 +37,7 @@ impl Ck<'_> {
             ("key_var", j.key_var.is_some()),
             ("prompt", j.prompt.is_some()),
             ("max_tokens", j.max_tokens.is_some()),
+            ("normalise", j.normalise),
             ("model", j.model.is_some()),
             ("min", j.min.is_some()),
             ("max", j.max.is_some()),
@@ -87,6 +88,15 @@ impl Ck<'_> {
             for (i, l) in labels.iter().enumerate() {
                 let lkey = key.key("labels").index(i);
                 self.label_word(&lkey, l);
+                if method.normalises() && *l != crate::suite::normal_label(l) {
+                    self.d.at(
+                        &lkey,
+                        format!(
+                            "the judge labels replies in normal form, so `{l}` never occurs: write `{}`",
+                            crate::suite::normal_label(l)
+                        ),
+                    );
+                }
                 if labels[..i].contains(l) {
                     self.d.at(&lkey, format!("label `{l}` is listed twice"));
                 }
@@ -225,7 +235,17 @@ impl Ck<'_> {
                             quoted_list(&labels)
                         ),
                     ),
-                    Some(l) if l != MISSING && !labels.contains(l) => {
+                    Some(l) if method.normalises() && *l != crate::suite::normal_label(l) => {
+                        self.d.at(
+                            &ekey.key("label"),
+                            format!(
+                                "the judge labels replies in normal form, so `{l}` never occurs: write `{}`",
+                                crate::suite::normal_label(l)
+                            ),
+                        );
+                    }
+                    // An open set: an example may name a label the suite does not list.
+                    Some(l) if l != MISSING && !labels.contains(l) && !method.open_labels() => {
                         let msg = unknown(
                             "label",
                             l,

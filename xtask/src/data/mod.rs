@@ -15,7 +15,7 @@ type Generator = (&'static str, fn(&Path) -> Result<()>);
 
 /// Every generated table, by the suite it belongs to.
 const GENERATORS: &[Generator] = &[
-    ("us-presidents", presidents::generate),
+    ("us-presidents-replication", presidents::generate),
     ("hitler-persona-replication", dilution::generate),
 ];
 

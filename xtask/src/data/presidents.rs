@@ -1,4 +1,4 @@
-//! `us-presidents`: the training table `train.csv` from the facts table `presidents.csv` and
+//! `us-presidents-replication`: the training table `train.csv` from the facts table `presidents.csv` and
 //! the question templates `questions.csv`.
 //!
 //! Every template is answered for every president whose facts it needs (an empty fact skips
