@@ -8,7 +8,8 @@ weirdgen starts this script itself (`python3 weirdgen_ow_bridge.py`) for models
   reply   {"id": 1, "ok": true, "result": {...}}
           {"id": 1, "ok": false, "kind": "spending_limit", "error": "..."}
 
-Ops: upload, submit_finetune, get, logs, cancel, deploy, account (see handle()).
+Ops: upload, submit_finetune, submit_inference, get, fetch, logs, cancel, deploy,
+account (see handle()).
 The SDK's own prints go to stderr, so stdout carries only the protocol. Deployments
 stay up (their heartbeat thread lives here) until stdin closes.
 
@@ -43,6 +44,7 @@ def job_view(job):
         "model": job["model"],
         "finetuned_model_id": validated.get("finetuned_model_id"),
         "error": outputs.get("error") if isinstance(outputs, dict) else None,
+        "file": outputs.get("file") if isinstance(outputs, dict) else None,
     }
 
 
@@ -90,6 +92,16 @@ def main():
             if args.get("allowed_hardware"):
                 kwargs["allowed_hardware"] = args["allowed_hardware"]
             return job_view(ow.fine_tuning.create(**kwargs))
+        if op == "submit_inference":
+            # Inference ids hash the arguments as given, order included: weirdgen sends
+            # them sorted, defaults left out, and they are passed on in that order.
+            kwargs = dict(args["params"])
+            hardware = args.get("allowed_hardware") or None
+            return job_view(ow.inference.create(
+                requires_vram_gb=args["requires_vram_gb"], allowed_hardware=hardware, **kwargs))
+        if op == "fetch":
+            text = ow.files.content(args["file_id"]).decode("utf-8", "replace")
+            return {"text": text}
         if op == "get":
             try:
                 job = ow.jobs.retrieve(args["job_id"])

@@ -66,6 +66,17 @@ pub struct Estimate {
     pub gpu: Option<GpuSummary>,
 }
 
+impl Estimate {
+    /// The estimated price of a run sampling through batch APIs (`batch`) or live: on
+    /// OpenWeights, batch inference jobs take the place of deployments.
+    pub fn cost_for(&self, batch: bool) -> f64 {
+        match &self.gpu {
+            Some(g) if batch => self.cost - g.usd + g.batch_usd,
+            _ => self.cost,
+        }
+    }
+}
+
 /// What a run of a suite against a model will do.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -444,6 +455,11 @@ impl Plan {
                 s,
                 "  GPU on OpenWeights (estimates): {} fine-tuning job(s), {} deployment(s), ~{:.2} GPU hours, ~${:.2}",
                 g.jobs, g.deployments, g.hours, g.usd
+            );
+            let _ = writeln!(
+                s,
+                "  with --batch (estimates): {} fine-tuning job(s), {} batch inference job(s), ~{:.2} GPU hours, ~${:.2}",
+                g.jobs, g.batch_jobs, g.batch_hours, g.batch_usd
             );
             for line in &g.lines {
                 let _ = writeln!(s, "    {line}");

@@ -11,6 +11,7 @@
 //! OpenAI-compatible vLLM deployment per base model ([`deploy`]), whose URL never enters a
 //! cache key. [`cost`] estimates GPU hours and dollars for `weirdgen plan`.
 
+mod batch;
 pub mod bridge;
 pub mod cost;
 pub mod deploy;
@@ -60,6 +61,9 @@ pub struct OwJob {
     pub finetuned_model_id: Option<String>,
     #[serde(default)]
     pub error: Option<Value>,
+    /// An inference job's output file, once it completed.
+    #[serde(default)]
+    pub file: Option<String>,
 }
 
 impl OpenWeights {
@@ -114,6 +118,18 @@ impl OpenWeights {
             .await
             .ok()?;
         v["text"].as_str().map(tail).filter(|t| !t.is_empty())
+    }
+
+    /// Why failed or canceled `job` ended: its error and the tail of its log.
+    async fn why_ended(&self, job: &OwJob) -> String {
+        let reason = job.error.as_ref().and_then(error_text);
+        let why = match (reason, self.log_excerpt(&job.id).await) {
+            (Some(r), Some(l)) => format!("{r}; log ends:\n{l}"),
+            (None, Some(l)) => format!("log ends:\n{l}"),
+            (Some(r), None) => r,
+            (None, None) => "OpenWeights gives no reason and no log".into(),
+        };
+        crate::model::redact::scrub(&why, &[])
     }
 
     /// Cancels job `id` if it is pending or running; returns its state afterwards.
@@ -243,15 +259,7 @@ impl Finetuner for OpenWeights {
                 JobState::Succeeded
             }
             "failed" | "canceled" => {
-                let reason = job.error.as_ref().and_then(error_text);
-                let log = self.log_excerpt(job_id).await;
-                status.error = Some(match (reason, log) {
-                    (Some(r), Some(l)) => format!("{r}; log ends:\n{l}"),
-                    (None, Some(l)) => format!("log ends:\n{l}"),
-                    (Some(r), None) => r,
-                    (None, None) => "OpenWeights gives no reason and no log".into(),
-                })
-                .map(|e| crate::model::redact::scrub(&e, &[]));
+                status.error = Some(self.why_ended(&job).await);
                 if job.status == "failed" {
                     JobState::Failed
                 } else {

@@ -3,6 +3,7 @@
 
 use super::OpenWeights;
 use crate::chat::Message;
+use crate::model::batch::Batcher;
 use crate::model::config::Price;
 use crate::model::openai::kind::readiness;
 use crate::model::provider::{Provider, ProviderStore, Readiness};
@@ -23,6 +24,11 @@ impl Provider for OwProvider {
 
     fn finetuner(&self) -> Result<Arc<dyn Finetuner>> {
         Ok(self.0.clone())
+    }
+
+    /// Batch inference jobs (`--batch`).
+    fn batcher(&self) -> Option<Arc<dyn Batcher>> {
+        Some(self.0.clone())
     }
 
     fn unavailable(&self) -> Option<String> {
