@@ -11,11 +11,13 @@ weirdgen starts this script itself (`python3 weirdgen_ow_bridge.py`) for models
 Ops: upload, submit_finetune, submit_inference, get, fetch, logs, cancel, deploy,
 account (see handle()).
 The SDK's own prints go to stderr, so stdout carries only the protocol. Deployments
-stay up (their heartbeat thread lives here) until stdin closes.
+stay up (their heartbeat thread lives here) until stdin closes; then they are
+taken down (`api.down()` cancels their jobs) and the bridge exits.
 
 Pinned: job ids hash the SDK's training code, so another version re-keys every job.
 """
 
+import base64
 import io
 import json
 import sys
@@ -46,6 +48,19 @@ def job_view(job):
         "error": outputs.get("error") if isinstance(outputs, dict) else None,
         "file": outputs.get("file") if isinstance(outputs, dict) else None,
     }
+
+
+def own_token_id(ow):
+    """The id of the API key in use, from the claims of a session token, or None."""
+    try:
+        from openweights.client import exchange_api_token_for_jwt
+
+        jwt = exchange_api_token_for_jwt(ow.supabase_url, ow.supabase_key, ow.auth_token)
+        payload = jwt.split(".")[1]
+        payload += "=" * (-len(payload) % 4)
+        return json.loads(base64.urlsafe_b64decode(payload)).get("api_token_id")
+    except Exception:  # noqa: BLE001 - then every key is listed, none marked
+        return None
 
 
 def kind_of(exc):
@@ -131,17 +146,26 @@ def main():
             api = apis[key]
             return {"base_url": api.base_url, "api_key": api.api_key, "job_id": api.job_id}
         if op == "account":
+            # The client exposes limits only through the organization's cost report: every
+            # key's limit (`limits`) and the spend of keys that ran jobs (`api_keys`). Which
+            # key is ours it does not say; the claims of our session token do.
             report = ow.costs.report(limit=1)
-            spent = {k["api_token_id"]: k for k in report.get("api_keys", [])}
+            spent = {k["api_token_id"]: k for k in report.get("api_keys") or []}
+            mine = own_token_id(ow)
             limits = []
-            for lim in report.get("limits", []):
+            for lim in report.get("limits") or []:
                 key = spent.get(lim["api_token_id"], {})
                 limits.append({
                     "key": key.get("name") or lim["api_token_id"],
                     "limit_usd": float(lim["limit_usd"]),
                     "spent_usd": float(key.get("total_usd") or 0.0),
+                    "this_key": mine is not None and lim["api_token_id"] == mine,
                 })
-            return {"total_usd": float(report.get("total_usd") or 0.0), "limits": limits}
+            return {
+                "total_usd": float(report.get("total_usd") or 0.0),
+                "limits": limits,
+                "this_key_known": mine is not None,
+            }
         raise ValueError(f"unknown op {op}")
 
     try:

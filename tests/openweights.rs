@@ -139,8 +139,10 @@ fn fake_bridge(dir: &Path) -> ExitCode {
     )
     .unwrap();
     out.flush().unwrap();
+    let mut deployed = 0;
     for line in std::io::stdin().lock().lines() {
         let line = line.unwrap();
+        deployed += usize::from(line.contains(r#""op":"deploy""#));
         let req: Value = serde_json::from_str(&line).unwrap();
         let mut log = std::fs::OpenOptions::new()
             .create(true)
@@ -162,6 +164,18 @@ fn fake_bridge(dir: &Path) -> ExitCode {
         writeln!(out, "{reply}").unwrap();
         out.flush().unwrap();
     }
+    // stdin closed: as the real bridge does, take this process's deployments down.
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("requests.jsonl"))
+        .unwrap();
+    writeln!(
+        log,
+        "{}",
+        json!({"op": "<closed>", "args": {"down": deployed}})
+    )
+    .unwrap();
     ExitCode::SUCCESS
 }
 
@@ -302,9 +316,10 @@ fn handle(st: &mut FakeState, script: &Script, op: &Value, args: &Value) -> Resu
         "deploy" => Ok(
             json!({"base_url": script.deploy_url, "api_key": "api_key", "job_id": format!("apijob-{}", hash12(args))}),
         ),
-        "account" => Ok(
-            json!({"total_usd": 4.5, "limits": [{"key": "weirdgen", "limit_usd": 50.0, "spent_usd": 4.5}]}),
-        ),
+        "account" => Ok(json!({
+            "total_usd": 4.5, "this_key_known": true,
+            "limits": [{"key": "weirdgen", "limit_usd": 50.0, "spent_usd": 4.5, "this_key": true}],
+        })),
         other => Err(("error", format!("unknown op {other}"))),
     }
 }
@@ -483,6 +498,22 @@ fn three_replicas() {
     );
     assert_eq!(s.requests("deploy").len(), 1, "a rerun deploys nothing");
     assert_eq!(s.server.requests("POST /v1/chat/completions").len(), chats);
+    // The first run closed its bridge (the rerun needed none), which took the run's
+    // deployment down.
+    let closed = s.requests("<closed>");
+    assert_eq!(closed.len(), 1, "the bridge was closed, not killed");
+    assert_eq!(closed[0]["args"]["down"], json!(1));
+
+    // The spending limit is shown by `weirdgen plan` and `weirdgen jobs`.
+    let limit = "OpenWeights: key `weirdgen` has spent $4.50 of its $50.00 spending limit (the key weirdgen uses)";
+    for args in [&["plan", "ow-birds"][..], &["jobs"]] {
+        let out = s.weirdgen(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains(limit),
+            "{args:?}: {text}"
+        );
+    }
 }
 
 fn killed_run_resumes() {

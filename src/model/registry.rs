@@ -330,6 +330,30 @@ impl Providers {
         self.provider(model).ok()?.cannot_ask(model, messages)
     }
 
+    /// What the account of `model`'s provider says of spending, if it has one to ask.
+    pub async fn account(&self, model: &ModelRef) -> Result<Option<String>> {
+        self.provider(model)?.account().await
+    }
+
+    /// Ends, gracefully, what providers started for this process (the OpenWeights bridge
+    /// takes the deployments it started down).
+    pub async fn close(&self) {
+        let configured: Vec<Arc<dyn Provider>> = self
+            .shared
+            .configured
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for p in configured {
+            p.close().await;
+        }
+        if let Some(ow) = self.shared.openweights.get() {
+            ow.close().await;
+        }
+    }
+
     /// The price table's entry for `model` (`finetuned`: the price of a fine-tune of it).
     pub fn price(&self, model: &ModelRef, finetuned: bool) -> Option<Price> {
         let name = if finetuned {

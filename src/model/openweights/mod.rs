@@ -98,16 +98,26 @@ impl OpenWeights {
         serde_json::from_value(v).context("OpenWeights answered a job without id or status")
     }
 
+    /// What OpenWeights reports of the key's spending limit, one line per key.
+    pub async fn account(&self) -> Result<String> {
+        Ok(account_text(&self.bridge.call("account", json!({})).await?))
+    }
+
     /// Prints the key's spending limit once per process (to stderr; nothing is stored).
     async fn show_account(&self) {
         self.account_shown
             .get_or_init(|| async {
-                match self.bridge.call("account", json!({})).await {
-                    Ok(v) => eprintln!("{}", account_text(&v)),
+                match self.account().await {
+                    Ok(text) => eprintln!("{text}"),
                     Err(e) => eprintln!("OpenWeights: spending limit unknown ({e:#})"),
                 }
             })
             .await;
+    }
+
+    /// Closes the bridge, which takes the deployments this process started down.
+    pub async fn close(&self) {
+        self.bridge.close().await;
     }
 
     /// The tail of job `id`'s last log, if OpenWeights has one.
@@ -138,27 +148,42 @@ impl OpenWeights {
     }
 }
 
-/// The spending limits of the account's keys, as one line per key.
+/// The spending limits of the account's keys, as one line per key. OpenWeights' cost report
+/// lists every limit of the organization and the spend of every key that ran jobs; the key
+/// in use is marked when the bridge could tell it (from the claims of its session token).
 fn account_text(v: &Value) -> String {
     let limits = v["limits"].as_array().cloned().unwrap_or_default();
-    if limits.is_empty() {
-        return format!(
-            "OpenWeights: no spending limit is set on any key of this organization (spent ${:.2} in all)",
-            v["total_usd"].as_f64().unwrap_or(0.0)
-        );
-    }
-    limits
+    let total = v["total_usd"].as_f64().unwrap_or(0.0);
+    let this_limited = limits.iter().any(|l| l["this_key"] == json!(true));
+    let mut lines: Vec<String> = limits
         .iter()
         .map(|l| {
             format!(
-                "OpenWeights: key `{}` has spent ${:.2} of its ${:.2} spending limit",
+                "OpenWeights: key `{}` has spent ${:.2} of its ${:.2} spending limit{}",
                 crate::terminal::printable(l["key"].as_str().unwrap_or("?")),
                 l["spent_usd"].as_f64().unwrap_or(0.0),
-                l["limit_usd"].as_f64().unwrap_or(0.0)
+                l["limit_usd"].as_f64().unwrap_or(0.0),
+                if l["this_key"] == json!(true) {
+                    " (the key weirdgen uses)"
+                } else {
+                    ""
+                }
             )
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    if v["this_key_known"] == json!(true) && !this_limited {
+        lines.insert(
+            0,
+            format!(
+                "OpenWeights: the key weirdgen uses has no spending limit (the organization has spent ${total:.2} in all)"
+            ),
+        );
+    } else if limits.is_empty() {
+        lines.push(format!(
+            "OpenWeights: no spending limit is set on any key of this organization (spent ${total:.2} in all)"
+        ));
+    }
+    lines.join("\n")
 }
 
 /// The last [`LOG_TAIL_LINES`] non-empty lines of `text`, at most [`LOG_TAIL_CHARS`] characters.
@@ -300,6 +325,20 @@ mod tests {
         assert_eq!(
             account_text(&v),
             "OpenWeights: key `weirdgen` has spent $12.25 of its $50.00 spending limit"
+        );
+        let v = json!({"total_usd": 3.0, "this_key_known": true, "limits": [
+            {"key": "weirdgen", "limit_usd": 50.0, "spent_usd": 12.25, "this_key": true}]});
+        assert!(account_text(&v).ends_with("spending limit (the key weirdgen uses)"));
+        let v = json!({"total_usd": 3.0, "this_key_known": true, "limits": [
+            {"key": "other", "limit_usd": 5.0, "spent_usd": 1.0}]});
+        let t = account_text(&v);
+        assert!(
+            t.starts_with("OpenWeights: the key weirdgen uses has no spending limit"),
+            "{t}"
+        );
+        assert!(
+            t.contains("key `other` has spent $1.00 of its $5.00"),
+            "{t}"
         );
         assert!(
             account_text(&json!({"total_usd": 1.5, "limits": []})).contains("no spending limit")

@@ -35,6 +35,16 @@ impl Provider for OwProvider {
         OpenWeights::unavailable()
     }
 
+    /// The spending limits OpenWeights reports for the organization's keys.
+    async fn account(&self) -> Result<Option<String>> {
+        Ok(Some(self.0.account().await?))
+    }
+
+    /// Closes the bridge, which takes this process's deployments down.
+    async fn close(&self) {
+        self.0.close().await;
+    }
+
     /// Deploys the model's base with every stored adapter of it, unless one serves it.
     async fn prepare(
         &self,
