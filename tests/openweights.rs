@@ -56,6 +56,7 @@ fn main() -> ExitCode {
             "a_failed_inference_job_is_reported_with_its_log",
             failed_inference,
         ),
+        trial("settings_come_from_weirdgen_toml", settings_from_config),
     ];
     libtest_mimic::run(&args, trials).exit_code()
 }
@@ -920,4 +921,57 @@ fn failed_inference() {
         "the log's end is in the error: {err}"
     );
     assert!(s.server.requests("POST /v1/chat/completions").is_empty());
+}
+
+fn settings_from_config() {
+    let s = Setup::new(
+        "settings",
+        Script {
+            steps: walk(),
+            ..Script::default()
+        },
+    );
+    let config = s.dir.join("weirdgen.toml");
+    std::fs::write(
+        &config,
+        "[providers.openweights]\nkind = \"openweights\"\ngpu = \"A100\"\npoll_seconds = 0.01\n",
+    )
+    .unwrap();
+    let with_config = |args: &[&str]| {
+        let mut c = s.weirdgen(args);
+        c.env("WEIRDGEN_CONFIG", &config)
+            .env_remove("WEIRDGEN_OW_POLL_SECONDS");
+        c
+    };
+    let plan = with_config(&["plan", "ow-birds"]).output().unwrap();
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.contains("1x A100 (80 GB"), "the file's GPU: {text}");
+    // The environment variable overrides the file.
+    let plan = with_config(&["plan", "ow-birds"])
+        .env("WEIRDGEN_OW_GPU", "H100S")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.contains("1x H100S"), "the variable's GPU: {text}");
+    // Jobs ask for the chosen GPU; polls follow the file's interval (the default backoff
+    // would wait 5 s per poll).
+    let start = Instant::now();
+    ok(&with_config(&["run", "ow-birds"]).output().unwrap());
+    assert!(start.elapsed() < Duration::from_secs(30));
+    for r in s.requests("submit_finetune") {
+        assert_eq!(r["args"]["allowed_hardware"], json!(["1x A100"]));
+    }
+    // A bad value is an error naming the file, line and column.
+    std::fs::write(
+        &config,
+        "[providers.openweights]\nkind = \"openweights\"\ngpu = \"TPU\"\n",
+    )
+    .unwrap();
+    let out = with_config(&["run", "ow-birds"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("weirdgen.toml:3:7: unknown GPU `TPU`"),
+        "{err}"
+    );
 }

@@ -154,21 +154,30 @@ impl Providers {
                 Ok(sim) => Arc::new(sim),
                 Err(e) => Arc::new(super::sim::OutsideSuite(format!("{e:#}"))),
             }),
-            openweights::PROVIDER => Ok(Arc::new(OwProvider(self.openweights()))),
+            // A `[providers.openweights]` table configures it; without one it is built in.
+            openweights::PROVIDER if self.config()?.provider(openweights::PROVIDER).is_none() => {
+                Ok(Arc::new(OwProvider(self.openweights()?)))
+            }
             name => self.configured(name),
         }
     }
 
-    fn openweights(&self) -> Arc<OpenWeights> {
-        self.shared
-            .openweights
-            .get_or_init(|| {
-                Arc::new(OpenWeights::new(
-                    &self.shared.store_dir.join("openweights"),
-                    self.shared.in_flight.clone(),
-                ))
-            })
-            .clone()
+    /// The built-in OpenWeights provider, with the settings of the environment.
+    fn openweights(&self) -> Result<Arc<OpenWeights>> {
+        if let Some(ow) = self.shared.openweights.get() {
+            return Ok(ow.clone());
+        }
+        let ow = Arc::new(OpenWeights::new(
+            &self.shared.store_dir.join(openweights::PROVIDER),
+            self.shared.in_flight.clone(),
+            openweights::Settings::resolve(None)?,
+        ));
+        Ok(self.shared.openweights.get_or_init(|| ow).clone())
+    }
+
+    /// The OpenWeights settings: its `weirdgen.toml` table under its environment variables.
+    pub fn openweights_settings(&self) -> Result<openweights::Settings> {
+        openweights::Settings::resolve(self.config()?.provider(openweights::PROVIDER))
     }
 
     fn configured(&self, name: &str) -> Result<Arc<dyn Provider>> {
@@ -189,6 +198,7 @@ impl Providers {
             name,
             config,
             in_flight: self.shared.in_flight.clone(),
+            work_dir: &self.shared.store_dir,
         })?;
         configured.insert(name.to_string(), p.clone());
         Ok(p)

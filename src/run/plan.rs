@@ -382,7 +382,9 @@ fn estimate(
             add_cost(&mut e, &jm, input, calls * output_per, 0, false);
         }
     }
-    if let Some(g) = gpu.into_inner().summary() {
+    // The GPU the user chose, if any (a bad setting is reported when the run starts).
+    let chosen = providers.openweights_settings().ok().and_then(|s| s.gpu);
+    if let Some(g) = gpu.into_inner().summary(chosen) {
         e.cost += g.usd;
         e.gpu = Some(g);
     }

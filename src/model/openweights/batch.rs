@@ -151,7 +151,7 @@ impl Batcher for OpenWeights {
         }
         self.show_account().await;
         let vram = cost::vram_gb(&model.model);
-        let hardware = cost::chosen_gpu().map(|g| vec![format!("1x {}", g.name)]);
+        let hardware = self.settings.allowed_hardware();
         let (mut jobs, mut files) = (Vec::new(), Vec::new());
         for (params, jsonl) in groups {
             let file = self

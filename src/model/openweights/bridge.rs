@@ -22,8 +22,6 @@ use tokio::sync::Mutex;
 pub const PROTOCOL: u64 = 1;
 /// The environment variable naming a bridge command to run instead of the embedded script.
 pub const BRIDGE_ENV: &str = "WEIRDGEN_OW_BRIDGE";
-/// The environment variable naming the Python interpreter (default `python3`).
-pub const PYTHON_ENV: &str = "WEIRDGEN_OW_PYTHON";
 /// The environment variable holding the OpenWeights key (read by the bridge, never by weirdgen).
 pub const KEY_ENV: &str = "OPENWEIGHTS_API_KEY";
 
@@ -98,16 +96,13 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// The bridge of `WEIRDGEN_OW_BRIDGE` if set, else the embedded script run by Python
-    /// (`WEIRDGEN_OW_PYTHON`, default `python3`); it writes its files under `work_dir`.
-    pub fn from_env(work_dir: &Path) -> Bridge {
+    /// The bridge of `WEIRDGEN_OW_BRIDGE` if set, else the embedded script run by `python`
+    /// (default `python3`); it writes its files under `work_dir`.
+    pub fn from_env(work_dir: &Path, python: Option<&str>) -> Bridge {
         let command = match std::env::var(BRIDGE_ENV) {
             Ok(c) if !c.trim().is_empty() => c.split_whitespace().map(String::from).collect(),
             _ => {
-                let python = std::env::var(PYTHON_ENV)
-                    .ok()
-                    .filter(|p| !p.trim().is_empty())
-                    .unwrap_or_else(|| "python3".into());
+                let python = python.unwrap_or("python3").to_string();
                 let script = work_dir.join("weirdgen_ow_bridge.py");
                 vec![python, script.display().to_string()]
             }

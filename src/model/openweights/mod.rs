@@ -17,8 +17,10 @@ pub mod cost;
 pub mod deploy;
 pub mod params;
 mod provider;
+pub mod settings;
 
 pub use provider::OwProvider;
+pub use settings::Settings;
 
 use crate::model::in_flight::InFlight;
 use crate::model::openai::OpenAiProvider;
@@ -45,6 +47,7 @@ const LOG_TAIL_CHARS: usize = 2000;
 /// The OpenWeights provider of one project.
 pub struct OpenWeights {
     bridge: Bridge,
+    settings: Settings,
     /// The run's figure of requests in flight, which every request to a deployment respects.
     in_flight: Arc<InFlight>,
     /// Deployed models (`provider/model`) and the client of the server serving them.
@@ -67,10 +70,11 @@ pub struct OwJob {
 }
 
 impl OpenWeights {
-    /// The provider, with its bridge files under `work_dir`.
-    pub fn new(work_dir: &Path, in_flight: Arc<InFlight>) -> OpenWeights {
+    /// The provider with `settings`, its bridge files under `work_dir`.
+    pub fn new(work_dir: &Path, in_flight: Arc<InFlight>, settings: Settings) -> OpenWeights {
         OpenWeights {
-            bridge: Bridge::from_env(work_dir),
+            bridge: Bridge::from_env(work_dir, settings.python.as_deref()),
+            settings,
             in_flight,
             served: tokio::sync::Mutex::new(HashMap::new()),
             account_shown: OnceCell::new(),
@@ -86,11 +90,6 @@ impl OpenWeights {
                 bridge::KEY_ENV
             )),
         }
-    }
-
-    /// The configured wait between polls, if any.
-    pub fn poll_seconds() -> Option<f64> {
-        std::env::var(POLL_ENV).ok()?.trim().parse().ok()
     }
 
     async fn job(&self, op: &str, job_id: &str) -> Result<OwJob> {
@@ -208,6 +207,19 @@ fn error_text(v: &Value) -> Option<String> {
     }
 }
 
+/// The provider of a `[providers.openweights]` table (kind `openweights`).
+pub fn build(
+    setup: &crate::model::kinds::Setup<'_>,
+) -> Result<Arc<dyn crate::model::provider::Provider>> {
+    let settings = Settings::resolve(Some(setup.config))?;
+    let ow = OpenWeights::new(
+        &setup.work_dir.join(PROVIDER),
+        setup.in_flight.clone(),
+        settings,
+    );
+    Ok(Arc::new(OwProvider(Arc::new(ow))))
+}
+
 #[async_trait]
 impl Finetuner for OpenWeights {
     fn endpoint(&self) -> String {
@@ -236,7 +248,7 @@ impl Finetuner for OpenWeights {
             params::finetune_params(&req.base.model, file_id, req.hyperparameters, req.seed)?;
         // OpenWeights picks the hardware from the VRAM asked for, unless the user chose a GPU.
         let vram = cost::vram_gb(&req.base.model);
-        let hardware = cost::chosen_gpu().map(|g| vec![format!("1x {}", g.name)]);
+        let hardware = self.settings.allowed_hardware();
         let v = self
             .bridge
             .call(

@@ -31,6 +31,10 @@ impl Provider for OwProvider {
         Some(self.0.clone())
     }
 
+    fn max_in_flight(&self) -> Option<usize> {
+        self.0.settings.max_concurrency
+    }
+
     fn unavailable(&self) -> Option<String> {
         OpenWeights::unavailable()
     }
@@ -67,7 +71,7 @@ impl Provider for OwProvider {
     }
 
     fn poll_delay(&self, attempt: u32) -> Duration {
-        match OpenWeights::poll_seconds() {
+        match self.0.settings.poll_seconds {
             Some(s) => Duration::from_secs_f64(s),
             None => crate::model::openai::poll_delay(attempt),
         }
