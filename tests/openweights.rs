@@ -57,6 +57,10 @@ fn main() -> ExitCode {
             failed_inference,
         ),
         trial("settings_come_from_weirdgen_toml", settings_from_config),
+        trial(
+            "openweights_only_hyperparameters_are_sent_without_defaults",
+            lora_hyperparameters,
+        ),
     ];
     libtest_mimic::run(&args, trials).exit_code()
 }
@@ -974,4 +978,42 @@ fn settings_from_config() {
         err.contains("weirdgen.toml:3:7: unknown GPU `TPU`"),
         "{err}"
     );
+}
+
+fn lora_hyperparameters() {
+    let s = Setup::new(
+        "lora",
+        Script {
+            steps: walk(),
+            ..Script::default()
+        },
+    );
+    let plan = s.weirdgen(&["plan", "ow-birds-lora"]).output().unwrap();
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.contains("lr xdefault, r 32)"), "{text}");
+    ok(&s.run("ow-birds-lora"));
+    let submits = s.requests("submit_finetune");
+    assert_eq!(submits.len(), 3);
+    for r in &submits {
+        assert_eq!(r["args"]["params"]["r"], json!(32));
+        assert!(
+            r["args"]["params"].get("lora_alpha").is_none(),
+            "the default is not sent: {r}"
+        );
+    }
+    ok(&s.run("ow-birds-lora"));
+    assert_eq!(
+        s.requests("submit_finetune").len(),
+        3,
+        "a rerun buys nothing"
+    );
+    // The same fine-tune without the rank is another job.
+    ok(&s.run("ow-birds"));
+    let state: FakeState = read_json(&s.fake.join("state.json"));
+    let finetunes = state
+        .jobs
+        .keys()
+        .filter(|k| k.starts_with("ftjob-"))
+        .count();
+    assert_eq!(finetunes, 6);
 }

@@ -153,10 +153,17 @@ fn plan_arm(
         .seeds
         .clone()
         .unwrap_or_else(|| (1..=n as u64).collect());
+    // OpenWeights-only hyperparameters count where the fine-tune runs on OpenWeights.
+    let extra = if base.provider == openweights::PROVIDER {
+        openweights::params::extra(&ft.openweights)?
+    } else {
+        Default::default()
+    };
     let hp = Hyperparameters {
         epochs: ft.epochs,
         batch_size: ft.batch_size,
         learning_rate_multiplier: ft.learning_rate_multiplier,
+        extra,
     };
     let replicas = seeds
         .iter()
@@ -407,11 +414,15 @@ impl Plan {
                     hyperparameters: hp,
                     ..
                 }) => format!(
-                    "fine-tunes of {base} on `{dataset}` (epochs {}, batch {}, lr x{})",
+                    "fine-tunes of {base} on `{dataset}` (epochs {}, batch {}, lr x{}{})",
                     hp.epochs.map_or("default".into(), |v| v.to_string()),
                     hp.batch_size.map_or("default".into(), |v| v.to_string()),
                     hp.learning_rate_multiplier
                         .map_or("default".into(), |v| v.to_string()),
+                    hp.extra
+                        .iter()
+                        .map(|(k, v)| format!(", {k} {v}"))
+                        .collect::<String>(),
                 ),
                 None => "no replicas".to_string(),
             };
