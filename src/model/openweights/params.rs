@@ -118,7 +118,7 @@ fn misfit(kind: Kind, value: &Value) -> Option<String> {
         Kind::Float(lo, hi) if hi == f64::MAX => format!("must be a number of at least {lo}"),
         Kind::Float(lo, hi) => format!("must be a number from {lo} to {hi}"),
         Kind::Bool => "must be true or false".into(),
-        Kind::Word(words) if words.is_empty() => "must be a word".into(),
+        Kind::Word([]) => "must be a word".into(),
         Kind::Word(words) => format!("must be one of {}", words.join(", ")),
         Kind::Words => "must be a list of module names".into(),
     })
