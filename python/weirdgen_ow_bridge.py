@@ -63,6 +63,10 @@ def own_token_id(ow):
         return None
 
 
+class NotFound(Exception):
+    """OpenWeights has no such job."""
+
+
 def kind_of(exc):
     text = str(exc)
     if "spending limit" in text.lower():
@@ -122,7 +126,7 @@ def main():
                 job = ow.jobs.retrieve(args["job_id"])
             except Exception as e:  # noqa: BLE001
                 if "0 rows" in str(e) or "PGRST116" in str(e):
-                    raise LookupError(f"no job {args['job_id']}") from e
+                    raise NotFound(f"no job {args['job_id']}") from e
                 raise
             return job_view(job)
         if op == "logs":
@@ -143,6 +147,7 @@ def main():
                 api = ow.api.deploy(args["model"], lora_adapters=list(args["lora_adapters"]))
                 api.up()
                 apis[key] = api
+                print(f"deployed {args['model']} as job {api.job_id} (ow cancel {api.job_id} stops it)")
             api = apis[key]
             return {"base_url": api.base_url, "api_key": api.api_key, "job_id": api.job_id}
         if op == "account":
@@ -175,7 +180,7 @@ def main():
             req = json.loads(line)
             try:
                 send({"id": req["id"], "ok": True, "result": handle(req["op"], req.get("args", {}))})
-            except LookupError as e:
+            except NotFound as e:
                 send({"id": req["id"], "ok": False, "kind": "not_found", "error": str(e)})
             except Exception as e:  # noqa: BLE001 - every failure is a reply
                 send({"id": req["id"], "ok": False, "kind": kind_of(e), "error": f"{type(e).__name__}: {e}"})
