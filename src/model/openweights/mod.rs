@@ -9,7 +9,9 @@
 //! polls the same jobs again. Trained replicas are LoRA adapters on the Hugging Face Hub,
 //! named `openweights/<hf org>/<repo>`; probes reach them, and the base model, through one
 //! OpenAI-compatible vLLM deployment per base model ([`deploy`]), whose URL never enters a
-//! cache key. [`cost`] estimates GPU hours and dollars for `weirdgen plan`.
+//! cache key, or with `--batch` through batch inference jobs (`batch.rs`). [`cost`] estimates
+//! GPU hours and dollars for `weirdgen plan`; [`settings`] reads `weirdgen.toml` and the
+//! environment. The bridge is closed at the end of a run and takes its deployments down.
 
 mod batch;
 pub mod bridge;
