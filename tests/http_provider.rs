@@ -450,6 +450,7 @@ async fn fine_tune_lifecycle_through_every_status_and_resume_with_a_new_instance
         epochs: Some(3),
         batch_size: None,
         learning_rate_multiplier: Some(2.0),
+        ..Default::default()
     };
     let req = FinetuneRequest {
         base: &base,

@@ -44,6 +44,23 @@ fn main() -> ExitCode {
         ),
         trial("a_lost_job_is_submitted_again", lost_job),
         trial("plan_needs_no_account", plan_without_account),
+        trial(
+            "batch_inference_samples_every_cell_once_and_a_rerun_buys_nothing",
+            batch_samples_once,
+        ),
+        trial(
+            "a_killed_batch_run_polls_the_same_inference_jobs",
+            killed_batch_resumes,
+        ),
+        trial(
+            "a_failed_inference_job_is_reported_with_its_log",
+            failed_inference,
+        ),
+        trial("settings_come_from_weirdgen_toml", settings_from_config),
+        trial(
+            "openweights_only_hyperparameters_are_sent_without_defaults",
+            lora_hyperparameters,
+        ),
     ];
     libtest_mimic::run(&args, trials).exit_code()
 }
@@ -77,6 +94,10 @@ struct Script {
     refuse: Option<String>,
     /// The URL deployments answer at.
     deploy_url: String,
+    /// The states an inference job walks through (as `steps`; empty: `steps`).
+    inference_steps: Vec<String>,
+    /// Inference jobs fail after starting.
+    failing_inference: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -84,12 +105,18 @@ struct FakeJob {
     params: Value,
     steps: Vec<String>,
     at: usize,
+    /// An inference job's output file.
+    #[serde(default)]
+    output: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct FakeState {
     jobs: BTreeMap<String, FakeJob>,
     lost: BTreeSet<u64>,
+    /// Uploaded and produced files by id.
+    #[serde(default)]
+    files: BTreeMap<String, String>,
 }
 
 fn read_json<T: for<'a> Deserialize<'a> + Default>(path: &Path) -> T {
@@ -117,8 +144,10 @@ fn fake_bridge(dir: &Path) -> ExitCode {
     )
     .unwrap();
     out.flush().unwrap();
+    let mut deployed = 0;
     for line in std::io::stdin().lock().lines() {
         let line = line.unwrap();
+        deployed += usize::from(line.contains(r#""op":"deploy""#));
         let req: Value = serde_json::from_str(&line).unwrap();
         let mut log = std::fs::OpenOptions::new()
             .create(true)
@@ -140,6 +169,18 @@ fn fake_bridge(dir: &Path) -> ExitCode {
         writeln!(out, "{reply}").unwrap();
         out.flush().unwrap();
     }
+    // stdin closed: as the real bridge does, take this process's deployments down.
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("requests.jsonl"))
+        .unwrap();
+    writeln!(
+        log,
+        "{}",
+        json!({"op": "<closed>", "args": {"down": deployed}})
+    )
+    .unwrap();
     ExitCode::SUCCESS
 }
 
@@ -151,12 +192,28 @@ fn view(id: &str, job: &FakeJob) -> Value {
     let status = &job.steps[job.at];
     let model = job.params["model"].as_str().unwrap_or("");
     let name = model.rsplit('/').next().unwrap_or(model);
+    let inference = job.output.is_some();
     json!({
-        "id": id, "type": "fine-tuning", "status": status, "model": model,
-        "finetuned_model_id": format!("fakeorg/{name}-{id}"),
+        "id": id,
+        "type": if inference { "inference" } else { "fine-tuning" },
+        "status": status, "model": model,
+        "finetuned_model_id": if inference { Value::Null } else { json!(format!("fakeorg/{name}-{id}")) },
         "error": if status == "failed" { json!("Process exited with return code 1") } else { Value::Null },
+        "file": if status == "completed" { json!(job.output) } else { Value::Null },
         "submitted_by": "someone",
     })
+}
+
+/// What an inference job writes: each input row with a `completion`.
+fn answer_rows(input: &str, model: &str) -> String {
+    input
+        .lines()
+        .map(|l| {
+            let mut row: Value = serde_json::from_str(l).unwrap();
+            row["completion"] = json!(format!("{model} says the telegraph"));
+            row.to_string() + "\n"
+        })
+        .collect()
 }
 
 type Refused = (&'static str, String);
@@ -165,8 +222,48 @@ fn handle(st: &mut FakeState, script: &Script, op: &Value, args: &Value) -> Resu
     let job_id = args["job_id"].as_str().unwrap_or("").to_string();
     match op.as_str().unwrap_or("") {
         "upload" => {
-            Ok(json!({"file_id": format!("conversations:file-{}", hash12(&args["content"]))}))
+            let id = format!("conversations:file-{}", hash12(&args["content"]));
+            let content = args["content"].as_str().unwrap_or("").to_string();
+            st.files.insert(id.clone(), content);
+            Ok(json!({ "file_id": id }))
         }
+        "submit_inference" => {
+            if let Some(kind) = &script.refuse {
+                return Err((
+                    "spending_limit",
+                    format!("APIError: API key spending limit reached ({kind})"),
+                ));
+            }
+            let params = args["params"].clone();
+            let id = format!("inferencejobs-{}", hash12(args));
+            let Some(input) = st.files.get(params["input_file_id"].as_str().unwrap_or("")) else {
+                return Err(("error", "ValueError: no such input file".into()));
+            };
+            let model = params["model"].as_str().unwrap_or("").to_string();
+            let output = format!("result:file-{}", hash12(&json!([id, input])));
+            let rows = answer_rows(input, &model);
+            st.files.insert(output.clone(), rows);
+            let steps = match (script.failing_inference, script.inference_steps.is_empty()) {
+                (true, _) => vec!["pending".into(), "in_progress".into(), "failed".into()],
+                (false, true) => script.steps.clone(),
+                (false, false) => script.inference_steps.clone(),
+            };
+            let job = st.jobs.entry(id.clone()).or_insert_with(|| FakeJob {
+                params,
+                steps: steps.clone(),
+                at: 0,
+                output: Some(output),
+            });
+            if matches!(job.steps[job.at].as_str(), "failed" | "canceled") {
+                job.steps = steps;
+                job.at = 0;
+            }
+            Ok(view(&id, job))
+        }
+        "fetch" => match st.files.get(args["file_id"].as_str().unwrap_or("")) {
+            Some(text) => Ok(json!({ "text": text })),
+            None => Err(("not_found", "no such file".into())),
+        },
         "submit_finetune" => {
             if let Some(kind) = &script.refuse {
                 return Err((
@@ -186,6 +283,7 @@ fn handle(st: &mut FakeState, script: &Script, op: &Value, args: &Value) -> Resu
                 params,
                 steps: steps.clone(),
                 at: 0,
+                output: None,
             });
             if matches!(job.steps[job.at].as_str(), "failed" | "canceled") {
                 job.steps = steps;
@@ -223,9 +321,10 @@ fn handle(st: &mut FakeState, script: &Script, op: &Value, args: &Value) -> Resu
         "deploy" => Ok(
             json!({"base_url": script.deploy_url, "api_key": "api_key", "job_id": format!("apijob-{}", hash12(args))}),
         ),
-        "account" => Ok(
-            json!({"total_usd": 4.5, "limits": [{"key": "weirdgen", "limit_usd": 50.0, "spent_usd": 4.5}]}),
-        ),
+        "account" => Ok(json!({
+            "total_usd": 4.5, "this_key_known": true,
+            "limits": [{"key": "weirdgen", "limit_usd": 50.0, "spent_usd": 4.5, "this_key": true}],
+        })),
         other => Err(("error", format!("unknown op {other}"))),
     }
 }
@@ -404,6 +503,22 @@ fn three_replicas() {
     );
     assert_eq!(s.requests("deploy").len(), 1, "a rerun deploys nothing");
     assert_eq!(s.server.requests("POST /v1/chat/completions").len(), chats);
+    // The first run closed its bridge (the rerun needed none), which took the run's
+    // deployment down.
+    let closed = s.requests("<closed>");
+    assert_eq!(closed.len(), 1, "the bridge was closed, not killed");
+    assert_eq!(closed[0]["args"]["down"], json!(1));
+
+    // The spending limit is shown by `weirdgen plan` and `weirdgen jobs`.
+    let limit = "OpenWeights: key `weirdgen` has spent $4.50 of its $50.00 spending limit (the key weirdgen uses)";
+    for args in [&["plan", "ow-birds"][..], &["jobs"]] {
+        let out = s.weirdgen(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains(limit),
+            "{args:?}: {text}"
+        );
+    }
 }
 
 fn killed_run_resumes() {
@@ -622,6 +737,10 @@ fn plan_without_account() {
         "a 4B model needs 23 GB: a 48 GB card: {text}"
     );
     assert!(text.contains("OPENWEIGHTS_API_KEY is not set"), "{text}");
+    assert!(
+        text.contains("with --batch (estimates): 3 fine-tuning job(s), 4 batch inference job(s)"),
+        "batch inference is priced too: {text}"
+    );
     // The estimate includes the GPU dollars, so `--max-cost` stops the run before any job.
     let out = s
         .weirdgen(&["run", "ow-birds", "--max-cost", "0.01"])
@@ -631,4 +750,270 @@ fn plan_without_account() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("above --max-cost $0.01"), "{err}");
     assert!(s.requests("submit_finetune").is_empty() && s.requests("upload").is_empty());
+    // Under --batch the inference jobs' price is the one checked ($0.33 live, $0.51 batch).
+    let out = s
+        .weirdgen(&["run", "ow-birds", "--batch", "--max-cost", "0.40"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("$0.51 is above --max-cost $0.40"), "{err}");
+    assert!(s.requests("upload").is_empty());
+}
+
+/// The rows of the input files the inference jobs were submitted with.
+fn inference_rows(s: &Setup) -> Vec<Value> {
+    let state: FakeState = read_json(&s.fake.join("state.json"));
+    s.requests("submit_inference")
+        .iter()
+        .flat_map(|r| {
+            let file = r["args"]["params"]["input_file_id"].as_str().unwrap();
+            state.files[file]
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The number of samples `weirdgen plan` counts for `suite`.
+fn planned_samples(s: &Setup, suite: &str) -> usize {
+    let out = s.weirdgen(&["plan", suite]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let re = regex::Regex::new(r"samples: (\d+)").unwrap();
+    re.captures(&text).expect(&text)[1].parse().unwrap()
+}
+
+fn batch_samples_once() {
+    let s = Setup::new(
+        "batch",
+        Script {
+            steps: walk(),
+            ..Script::default()
+        },
+    );
+    ok(&s
+        .weirdgen(&["run", "ow-birds", "--batch"])
+        .output()
+        .unwrap());
+    let submits = s.requests("submit_inference");
+    let models: BTreeSet<&str> = submits
+        .iter()
+        .map(|r| r["args"]["params"]["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(submits.len(), 4, "one job per model: {submits:?}");
+    assert_eq!(models.len(), 4, "the base and three adapters");
+    assert!(models.contains("unsloth/Qwen3-4B"));
+    for r in &submits {
+        let p = &r["args"]["params"];
+        assert_eq!(p["max_tokens"], json!(16), "the suite's limit is sent");
+        assert!(p.get("temperature").is_none(), "the default stays unsent");
+    }
+    // Every sample of every cell is one row, asked once.
+    let rows = inference_rows(&s);
+    let ids: BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r["weirdgen_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), rows.len(), "no sample asked twice");
+    assert_eq!(rows.len(), planned_samples(&s, "ow-birds"));
+    assert!(s.requests("deploy").is_empty(), "no deployment for a batch");
+    assert!(s.server.requests("POST /v1/chat/completions").is_empty());
+    assert_eq!(s.requests("fetch").len(), 4);
+
+    // A rerun, batch or live, finds every sample in the store.
+    let uploads = s.requests("upload").len();
+    ok(&s
+        .weirdgen(&["run", "ow-birds", "--batch"])
+        .output()
+        .unwrap());
+    ok(&s.run("ow-birds"));
+    assert_eq!(
+        s.requests("submit_inference").len(),
+        4,
+        "a rerun buys nothing"
+    );
+    assert_eq!(s.requests("upload").len(), uploads);
+    assert!(s.requests("deploy").is_empty());
+    assert!(s.server.requests("POST /v1/chat/completions").is_empty());
+}
+
+fn killed_batch_resumes() {
+    let mut inference_steps = vec!["pending".to_string()];
+    inference_steps.extend(std::iter::repeat_n("in_progress".to_string(), 60));
+    inference_steps.push("completed".into());
+    let s = Setup::new(
+        "killedbatch",
+        Script {
+            steps: walk(),
+            inference_steps,
+            ..Script::default()
+        },
+    );
+    let mut child = s
+        .weirdgen(&["run", "ow-birds", "--batch"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill once the four jobs are recorded in the store and polled.
+    let start = Instant::now();
+    let polled = || {
+        s.requests("get")
+            .iter()
+            .filter(|g| {
+                g["args"]["job_id"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("inferencejobs-")
+            })
+            .count()
+    };
+    while s.store().batches().unwrap().len() < 4 || polled() < 8 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "four inference jobs were not stored and polled within a minute"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(s.requests("submit_inference").len(), 4);
+    let batches = s.store().batches().unwrap();
+    assert!(batches.iter().all(|b| !b.collected));
+    let listed = s.weirdgen(&["jobs"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("inferencejobs-"),
+        "{}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
+    ok(&s
+        .weirdgen(&["run", "ow-birds", "--batch"])
+        .output()
+        .unwrap());
+    assert_eq!(
+        s.requests("submit_inference").len(),
+        4,
+        "the resumed run submits no second inference job"
+    );
+    assert!(s.store().batches().unwrap().iter().all(|b| b.collected));
+    assert_eq!(inference_rows(&s).len(), planned_samples(&s, "ow-birds"));
+}
+
+fn failed_inference() {
+    let log = "loading unsloth/Qwen3-4B\nvllm: ValueError: max_model_len exceeds the model's limit";
+    let s = Setup::new(
+        "failedbatch",
+        Script {
+            steps: walk(),
+            failing_inference: true,
+            log: log.into(),
+            ..Script::default()
+        },
+    );
+    let out = s
+        .weirdgen(&["run", "ow-birds", "--batch"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("inference job inferencejobs-"), "{err}");
+    assert!(err.contains("failed"), "{err}");
+    assert!(err.contains("Process exited with return code 1"), "{err}");
+    assert!(
+        err.contains("max_model_len exceeds"),
+        "the log's end is in the error: {err}"
+    );
+    assert!(s.server.requests("POST /v1/chat/completions").is_empty());
+}
+
+fn settings_from_config() {
+    let s = Setup::new(
+        "settings",
+        Script {
+            steps: walk(),
+            ..Script::default()
+        },
+    );
+    let config = s.dir.join("weirdgen.toml");
+    std::fs::write(
+        &config,
+        "[providers.openweights]\nkind = \"openweights\"\ngpu = \"A100\"\npoll_seconds = 0.01\n",
+    )
+    .unwrap();
+    let with_config = |args: &[&str]| {
+        let mut c = s.weirdgen(args);
+        c.env("WEIRDGEN_CONFIG", &config)
+            .env_remove("WEIRDGEN_OW_POLL_SECONDS");
+        c
+    };
+    let plan = with_config(&["plan", "ow-birds"]).output().unwrap();
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.contains("1x A100 (80 GB"), "the file's GPU: {text}");
+    // The environment variable overrides the file.
+    let plan = with_config(&["plan", "ow-birds"])
+        .env("WEIRDGEN_OW_GPU", "H100S")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.contains("1x H100S"), "the variable's GPU: {text}");
+    // Jobs ask for the chosen GPU; polls follow the file's interval (the default backoff
+    // would wait 5 s per poll).
+    let start = Instant::now();
+    ok(&with_config(&["run", "ow-birds"]).output().unwrap());
+    assert!(start.elapsed() < Duration::from_secs(30));
+    for r in s.requests("submit_finetune") {
+        assert_eq!(r["args"]["allowed_hardware"], json!(["1x A100"]));
+    }
+    // A bad value is an error naming the file, line and column.
+    std::fs::write(
+        &config,
+        "[providers.openweights]\nkind = \"openweights\"\ngpu = \"TPU\"\n",
+    )
+    .unwrap();
+    let out = with_config(&["run", "ow-birds"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("weirdgen.toml:3:7: unknown GPU `TPU`"),
+        "{err}"
+    );
+}
+
+fn lora_hyperparameters() {
+    let s = Setup::new(
+        "lora",
+        Script {
+            steps: walk(),
+            ..Script::default()
+        },
+    );
+    let plan = s.weirdgen(&["plan", "ow-birds-lora"]).output().unwrap();
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.contains("lr xdefault, r 32)"), "{text}");
+    ok(&s.run("ow-birds-lora"));
+    let submits = s.requests("submit_finetune");
+    assert_eq!(submits.len(), 3);
+    for r in &submits {
+        assert_eq!(r["args"]["params"]["r"], json!(32));
+        assert!(
+            r["args"]["params"].get("lora_alpha").is_none(),
+            "the default is not sent: {r}"
+        );
+    }
+    ok(&s.run("ow-birds-lora"));
+    assert_eq!(
+        s.requests("submit_finetune").len(),
+        3,
+        "a rerun buys nothing"
+    );
+    // The same fine-tune without the rank is another job.
+    ok(&s.run("ow-birds"));
+    let state: FakeState = read_json(&s.fake.join("state.json"));
+    let finetunes = state
+        .jobs
+        .keys()
+        .filter(|k| k.starts_with("ftjob-"))
+        .count();
+    assert_eq!(finetunes, 6);
 }

@@ -61,5 +61,6 @@ pub async fn cancel_jobs(cli: &Cli, prefix: &str) -> Result<ExitCode> {
         store.put_job(&j)?;
         println!("{}  {} is now {}", &j.key[..12], printable(&id), j.state);
     }
+    providers.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -102,7 +102,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
             suite,
             model,
             format,
-        } => plan(&cli, suite, model.as_deref(), *format),
+        } => plan(&cli, suite, model.as_deref(), *format).await,
         Command::Dataset { suite, name, out } => {
             let s = load(suite, &cli)?;
             emit(&exact::dataset_text(&s, name)?, out.as_deref())?;
@@ -150,7 +150,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Jobs { forget, cancel } => match cancel {
             Some(prefix) => super::cancel::cancel_jobs(&cli, prefix).await,
-            None => jobs(&cli, forget.as_deref()),
+            None => jobs(&cli, forget.as_deref()).await,
         },
         Command::Attach {
             suite,
@@ -217,7 +217,7 @@ fn validate(cli: &Cli, names: &[String]) -> Result<ExitCode> {
 }
 
 /// `weirdgen plan`: what a run would do and cost.
-fn plan(cli: &Cli, suite: &str, model: Option<&str>, format: PlanFormat) -> Result<ExitCode> {
+async fn plan(cli: &Cli, suite: &str, model: Option<&str>, format: PlanFormat) -> Result<ExitCode> {
     let s = load(suite, cli)?;
     let model = model_of(&s, model)?;
     let ctx = context(cli, &s)?;
@@ -229,6 +229,9 @@ fn plan(cli: &Cli, suite: &str, model: Option<&str>, format: PlanFormat) -> Resu
     print!("{}", plan.render());
     if let Some(r) = ctx.providers.unavailable(&model) {
         println!("  note: {r}");
+    }
+    for n in super::account::notes(&ctx.providers, &super::account::plan_models(&plan)).await {
+        println!("  note: {}", printable(&n));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -243,15 +246,29 @@ async fn run(
     out: Option<&Path>,
     check: bool,
 ) -> Result<ExitCode> {
-    let model = opts.model.clone();
     let ctx = context(cli, s)?;
+    let outcome = run_in(&ctx, s, opts, format, out, check).await;
+    // Whatever the outcome, providers end what they started (deployments included).
+    ctx.providers.close().await;
+    outcome
+}
+
+async fn run_in(
+    ctx: &RunContext,
+    s: &LoadedSuite,
+    opts: RunOptions,
+    format: Format,
+    out: Option<&Path>,
+    check: bool,
+) -> Result<ExitCode> {
+    let model = opts.model.clone();
     if let Some(r) = ctx.providers.unavailable(&model) {
         bail!("cannot run on {model}: {r}");
     }
     let plan = run::plan(s, &model, &ctx.store, &ctx.providers)?;
-    opts.progress.println(&run::header(&plan, &ctx, &opts)?);
+    opts.progress.println(&run::header(&plan, ctx, &opts)?);
     let outcome = tokio::select! {
-        r = run::execute(s, &plan, &ctx, &opts) => r?,
+        r = run::execute(s, &plan, ctx, &opts) => r?,
         _ = tokio::signal::ctrl_c() => {
             bail!("interrupted: everything finished so far is in the store; run again to resume");
         }
@@ -290,7 +307,7 @@ async fn report(
 }
 
 /// `weirdgen jobs`: the fine-tune jobs and batches of the store, or forgets jobs by prefix.
-fn jobs(cli: &Cli, forget: Option<&str>) -> Result<ExitCode> {
+async fn jobs(cli: &Cli, forget: Option<&str>) -> Result<ExitCode> {
     let store = Store::open(&cli.store)?;
     if let Some(prefix) = forget {
         let n = store.forget_jobs(prefix)?;
@@ -336,6 +353,17 @@ fn jobs(cli: &Cli, forget: Option<&str>) -> Result<ExitCode> {
             }
         );
         println!("{}", printable(&line));
+    }
+    let models: Vec<ModelRef> = store
+        .jobs()?
+        .iter()
+        .map(|j| j.base_model.as_str())
+        .chain(store.batches()?.iter().map(|b| b.model.as_str()))
+        .filter_map(|m| m.parse().ok())
+        .collect();
+    let providers = Providers::new(cli.store.parent().unwrap_or(Path::new("")), &cli.suites);
+    for n in super::account::notes(&providers, &models).await {
+        println!("{}", printable(&n));
     }
     Ok(ExitCode::SUCCESS)
 }

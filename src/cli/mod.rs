@@ -1,5 +1,6 @@
 //! Subcommands of `weirdgen`. Errors print as one line (with their causes) and exit non-zero.
 
+mod account;
 mod args;
 mod board;
 mod cancel;

@@ -11,6 +11,12 @@ pub use super::openai::{
 /// Something that takes many sample requests as one batch and answers them later.
 #[async_trait]
 pub trait Batcher: Send + Sync {
+    /// Whether the model must be readied for sampling (see
+    /// [`super::provider::Provider::prepare`]) before its batches are submitted.
+    fn needs_prepare(&self) -> bool {
+        true
+    }
+
     /// Submits `requests` (all for one model) as one batch. Submitting the same requests
     /// again finds the batch already running rather than starting a second one.
     async fn submit(&self, requests: &[BatchRequest<'_>]) -> Result<BatchHandle>;

@@ -27,6 +27,7 @@
 use super::ModelRef;
 use super::command::CommandTemplate;
 use super::kinds;
+use super::openweights::settings as ow;
 use super::redact::redact_url;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -85,6 +86,10 @@ pub struct ProviderConfig {
     /// A fixed wait between status polls of fine-tuning jobs and batches; `None` backs off
     /// from 5 s to 2 min (fit for the OpenAI API; a local server may want less).
     pub poll_seconds: Option<f64>,
+    /// Kind `openweights`: the GPU its jobs ask for (see [`super::openweights::settings`]).
+    pub gpu: Option<String>,
+    /// Kind `openweights`: the Python interpreter that runs its bridge.
+    pub python: Option<String>,
 }
 
 /// Shows the base URL without credentials (it may come from `OPENAI_BASE_URL`).
@@ -111,6 +116,8 @@ impl fmt::Debug for ProviderConfig {
             .field("prices", &self.prices)
             .field("command", &self.command)
             .field("poll_seconds", &self.poll_seconds)
+            .field("gpu", &self.gpu)
+            .field("python", &self.python)
             .finish()
     }
 }
@@ -205,6 +212,8 @@ impl ProviderConfig {
             prices: BTreeMap::new(),
             command: None,
             poll_seconds: None,
+            gpu: None,
+            python: None,
         }
     }
 
@@ -377,6 +386,8 @@ struct RawProvider {
     #[serde(default)]
     prices: BTreeMap<String, Price>,
     command: Option<Spanned<String>>,
+    gpu: Option<Spanned<String>>,
+    python: Option<Spanned<String>>,
 }
 
 /// Prefixes of API keys of the common providers (OpenAI, Groq, Hugging Face, xAI, ...).
@@ -529,6 +540,21 @@ impl RawProvider {
             no_key(&c, "`command`")?;
             CommandTemplate::parse(c.get_ref()).map_err(|e| at(c.span(), &format!("{e:#}")))?;
             p.command = Some(c.into_inner());
+        }
+        for (what, v) in [("gpu", &self.gpu), ("python", &self.python)] {
+            if let Some(v) = v.as_ref().filter(|_| p.kind != ow::KIND) {
+                return Err(at(
+                    v.span(),
+                    &format!("`{what}` is a setting of kind `{}`", ow::KIND),
+                ));
+            }
+        }
+        if let Some(g) = self.gpu {
+            ow::gpu_named(g.get_ref()).map_err(|e| at(g.span(), &e))?;
+            p.gpu = Some(g.into_inner());
+        }
+        if let Some(py) = self.python {
+            p.python = Some(py.into_inner());
         }
         Ok(p)
     }

@@ -1,6 +1,7 @@
 //! The kinds of configured providers: the API a `[providers.<name>]` table of `weirdgen.toml`
-//! speaks (`kind = "..."`). The embedded `toy` and `sim` providers and `openweights` are not
-//! configured (see [`super::registry::Providers::provider`]).
+//! speaks (`kind = "..."`). The embedded `toy` and `sim` providers are not configured, and
+//! `openweights` only optionally, by a `[providers.openweights]` table of kind `openweights`
+//! (see [`super::registry::Providers::provider`]).
 //!
 //! Adding a provider: implement [`Provider`] in its own file under `src/model/`, declare the
 //! module in `src/model/mod.rs`, and list it in [`KINDS`] here.
@@ -8,6 +9,7 @@
 use super::config::ProviderConfig;
 use super::in_flight::InFlight;
 use super::openai;
+use super::openweights;
 use super::provider::Provider;
 use anyhow::Result;
 use std::sync::Arc;
@@ -19,6 +21,8 @@ pub struct Setup<'a> {
     pub config: &'a ProviderConfig,
     /// The run's figure of requests in flight, which every request must respect.
     pub in_flight: Arc<InFlight>,
+    /// A folder beside the store where the provider may keep files.
+    pub work_dir: &'a std::path::Path,
 }
 
 /// One kind of provider.
@@ -36,11 +40,18 @@ pub struct Kind {
 pub const DEFAULT: &str = "openai";
 
 /// Every kind, by name.
-pub const KINDS: &[Kind] = &[Kind {
-    name: "openai",
-    check: openai::kind::check,
-    build: openai::kind::build,
-}];
+pub const KINDS: &[Kind] = &[
+    Kind {
+        name: "openai",
+        check: openai::kind::check,
+        build: openai::kind::build,
+    },
+    Kind {
+        name: openweights::settings::KIND,
+        check: openweights::settings::check,
+        build: openweights::build,
+    },
+];
 
 /// The kind called `name`.
 pub fn find(name: &str) -> Option<&'static Kind> {

@@ -134,6 +134,10 @@ pub struct Hyperparameters {
     pub batch_size: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learning_rate_multiplier: Option<f64>,
+    /// Hyperparameters of one provider only, by its names (OpenWeights' LoRA rank `r`, ...),
+    /// with the provider's defaults left out.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One fine-tune to start.

@@ -40,6 +40,16 @@ pub trait Provider: Send + Sync {
         None
     }
 
+    /// What the provider's account says of spending (e.g. a spending limit), where it has
+    /// an account to ask.
+    async fn account(&self) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// Ends what the provider started for this process (e.g. a helper process and the
+    /// servers it deployed), gracefully.
+    async fn close(&self) {}
+
     /// Readies `model` for sampling (e.g. learns what the endpoint supports, from `cache` or
     /// by asking `question`, and records it in `cache`).
     async fn prepare(

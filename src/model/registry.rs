@@ -154,21 +154,30 @@ impl Providers {
                 Ok(sim) => Arc::new(sim),
                 Err(e) => Arc::new(super::sim::OutsideSuite(format!("{e:#}"))),
             }),
-            openweights::PROVIDER => Ok(Arc::new(OwProvider(self.openweights()))),
+            // A `[providers.openweights]` table configures it; without one it is built in.
+            openweights::PROVIDER if self.config()?.provider(openweights::PROVIDER).is_none() => {
+                Ok(Arc::new(OwProvider(self.openweights()?)))
+            }
             name => self.configured(name),
         }
     }
 
-    fn openweights(&self) -> Arc<OpenWeights> {
-        self.shared
-            .openweights
-            .get_or_init(|| {
-                Arc::new(OpenWeights::new(
-                    &self.shared.store_dir.join("openweights"),
-                    self.shared.in_flight.clone(),
-                ))
-            })
-            .clone()
+    /// The built-in OpenWeights provider, with the settings of the environment.
+    fn openweights(&self) -> Result<Arc<OpenWeights>> {
+        if let Some(ow) = self.shared.openweights.get() {
+            return Ok(ow.clone());
+        }
+        let ow = Arc::new(OpenWeights::new(
+            &self.shared.store_dir.join(openweights::PROVIDER),
+            self.shared.in_flight.clone(),
+            openweights::Settings::resolve(None)?,
+        ));
+        Ok(self.shared.openweights.get_or_init(|| ow).clone())
+    }
+
+    /// The OpenWeights settings: its `weirdgen.toml` table under its environment variables.
+    pub fn openweights_settings(&self) -> Result<openweights::Settings> {
+        openweights::Settings::resolve(self.config()?.provider(openweights::PROVIDER))
     }
 
     fn configured(&self, name: &str) -> Result<Arc<dyn Provider>> {
@@ -189,6 +198,7 @@ impl Providers {
             name,
             config,
             in_flight: self.shared.in_flight.clone(),
+            work_dir: &self.shared.store_dir,
         })?;
         configured.insert(name.to_string(), p.clone());
         Ok(p)
@@ -328,6 +338,30 @@ impl Providers {
     /// chat suite is not for it).
     pub fn cannot_ask(&self, model: &ModelRef, messages: &[Message]) -> Option<String> {
         self.provider(model).ok()?.cannot_ask(model, messages)
+    }
+
+    /// What the account of `model`'s provider says of spending, if it has one to ask.
+    pub async fn account(&self, model: &ModelRef) -> Result<Option<String>> {
+        self.provider(model)?.account().await
+    }
+
+    /// Ends, gracefully, what providers started for this process (the OpenWeights bridge
+    /// takes the deployments it started down).
+    pub async fn close(&self) {
+        let configured: Vec<Arc<dyn Provider>> = self
+            .shared
+            .configured
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for p in configured {
+            p.close().await;
+        }
+        if let Some(ow) = self.shared.openweights.get() {
+            ow.close().await;
+        }
     }
 
     /// The price table's entry for `model` (`finetuned`: the price of a fine-tune of it).

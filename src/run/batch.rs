@@ -155,7 +155,9 @@ async fn batch_model(
     if wants.is_empty() {
         return Ok(0);
     }
-    prepare(ctx, model, Some(&wants[0].cell.messages)).await?;
+    if batcher.needs_prepare() {
+        prepare(ctx, model, Some(&wants[0].cell.messages)).await?;
+    }
     let keys: Vec<String> = wants.iter().map(|w| w.key.clone()).collect();
     let probes: HashMap<&str, &str> = keys
         .iter()

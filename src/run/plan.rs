@@ -66,6 +66,17 @@ pub struct Estimate {
     pub gpu: Option<GpuSummary>,
 }
 
+impl Estimate {
+    /// The estimated price of a run sampling through batch APIs (`batch`) or live: on
+    /// OpenWeights, batch inference jobs take the place of deployments.
+    pub fn cost_for(&self, batch: bool) -> f64 {
+        match &self.gpu {
+            Some(g) if batch => self.cost - g.usd + g.batch_usd,
+            _ => self.cost,
+        }
+    }
+}
+
 /// What a run of a suite against a model will do.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -142,10 +153,17 @@ fn plan_arm(
         .seeds
         .clone()
         .unwrap_or_else(|| (1..=n as u64).collect());
+    // OpenWeights-only hyperparameters count where the fine-tune runs on OpenWeights.
+    let extra = if base.provider == openweights::PROVIDER {
+        openweights::params::extra(&ft.openweights)?
+    } else {
+        Default::default()
+    };
     let hp = Hyperparameters {
         epochs: ft.epochs,
         batch_size: ft.batch_size,
         learning_rate_multiplier: ft.learning_rate_multiplier,
+        extra,
     };
     let replicas = seeds
         .iter()
@@ -371,7 +389,9 @@ fn estimate(
             add_cost(&mut e, &jm, input, calls * output_per, 0, false);
         }
     }
-    if let Some(g) = gpu.into_inner().summary() {
+    // The GPU the user chose, if any (a bad setting is reported when the run starts).
+    let chosen = providers.openweights_settings().ok().and_then(|s| s.gpu);
+    if let Some(g) = gpu.into_inner().summary(chosen) {
         e.cost += g.usd;
         e.gpu = Some(g);
     }
@@ -394,11 +414,15 @@ impl Plan {
                     hyperparameters: hp,
                     ..
                 }) => format!(
-                    "fine-tunes of {base} on `{dataset}` (epochs {}, batch {}, lr x{})",
+                    "fine-tunes of {base} on `{dataset}` (epochs {}, batch {}, lr x{}{})",
                     hp.epochs.map_or("default".into(), |v| v.to_string()),
                     hp.batch_size.map_or("default".into(), |v| v.to_string()),
                     hp.learning_rate_multiplier
                         .map_or("default".into(), |v| v.to_string()),
+                    hp.extra
+                        .iter()
+                        .map(|(k, v)| format!(", {k} {v}"))
+                        .collect::<String>(),
                 ),
                 None => "no replicas".to_string(),
             };
@@ -444,6 +468,11 @@ impl Plan {
                 s,
                 "  GPU on OpenWeights (estimates): {} fine-tuning job(s), {} deployment(s), ~{:.2} GPU hours, ~${:.2}",
                 g.jobs, g.deployments, g.hours, g.usd
+            );
+            let _ = writeln!(
+                s,
+                "  with --batch (estimates): {} fine-tuning job(s), {} batch inference job(s), ~{:.2} GPU hours, ~${:.2}",
+                g.jobs, g.batch_jobs, g.batch_hours, g.batch_usd
             );
             for line in &g.lines {
                 let _ = writeln!(s, "    {line}");

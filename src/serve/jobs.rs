@@ -186,6 +186,7 @@ fn hyperparameters(h: Option<&WireHyper>) -> Result<(Hyperparameters, Value), Ap
             |x| x > 0.0 && x.is_finite(),
             "a positive number",
         )?,
+        extra: Default::default(),
     };
     let echo = |v: Option<Value>| v.unwrap_or_else(|| json!("auto"));
     let echoed = json!({

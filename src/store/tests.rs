@@ -47,6 +47,7 @@ fn jobs_round_trip_and_update() {
         epochs: Some(3),
         batch_size: Some(1),
         learning_rate_multiplier: Some(2.0),
+        ..Default::default()
     };
     let key = job_key("toy", "toy/world", "abc", &hp, 7);
     assert_ne!(key, job_key("toy", "toy/world", "abc", &hp, 8));

@@ -225,6 +225,10 @@ pub struct FinetuneSpec {
     pub batch_size: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learning_rate_multiplier: Option<f64>,
+    /// Hyperparameters only OpenWeights has, by its names (e.g. `r`, `lora_alpha`): used
+    /// when the base model is an `openweights/` model, ignored otherwise.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub openweights: std::collections::BTreeMap<String, serde_json::Value>,
     /// The model to fine-tune: `base` (default, the model under test) or `provider/model`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,

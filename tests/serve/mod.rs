@@ -474,7 +474,8 @@ async fn a_job_runs_to_succeeded_and_its_model_answers() {
             Hyperparameters {
                 epochs: Some(2),
                 batch_size: None,
-                learning_rate_multiplier: Some(0.5)
+                learning_rate_multiplier: Some(0.5),
+                ..Default::default()
             }
         );
     }

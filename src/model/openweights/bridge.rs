@@ -3,7 +3,11 @@
 //!
 //! The first line the bridge prints says whether it is ready; every later line answers one
 //! request: `{"id": N, "ok": true, "result": ...}` or `{"id": N, "ok": false, "kind": ...,
-//! "error": ...}`. A bridge that dies is started again on the next request.
+//! "error": ...}`. A bridge that dies is started again on the next request. [`Bridge::close`]
+//! ends it the way it expects: its stdin closes, it takes down the deployments it started and
+//! exits; it is killed only if it has not exited after [`CLOSE_WAIT`]. It runs in its own
+//! process group, so a Ctrl-C at the terminal reaches weirdgen, which then closes it, and not
+//! the bridge in the middle of a request.
 
 use crate::model::redact::scrub;
 use anyhow::{Context, Result, anyhow, bail};
@@ -18,10 +22,11 @@ use tokio::sync::Mutex;
 pub const PROTOCOL: u64 = 1;
 /// The environment variable naming a bridge command to run instead of the embedded script.
 pub const BRIDGE_ENV: &str = "WEIRDGEN_OW_BRIDGE";
-/// The environment variable naming the Python interpreter (default `python3`).
-pub const PYTHON_ENV: &str = "WEIRDGEN_OW_PYTHON";
 /// The environment variable holding the OpenWeights key (read by the bridge, never by weirdgen).
 pub const KEY_ENV: &str = "OPENWEIGHTS_API_KEY";
+
+/// How long a closing bridge may take to take its deployments down and exit.
+pub const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 const SCRIPT: &str = include_str!("../../../python/weirdgen_ow_bridge.py");
 
@@ -91,16 +96,13 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// The bridge of `WEIRDGEN_OW_BRIDGE` if set, else the embedded script run by Python
-    /// (`WEIRDGEN_OW_PYTHON`, default `python3`); it writes its files under `work_dir`.
-    pub fn from_env(work_dir: &Path) -> Bridge {
+    /// The bridge of `WEIRDGEN_OW_BRIDGE` if set, else the embedded script run by `python`
+    /// (default `python3`); it writes its files under `work_dir`.
+    pub fn from_env(work_dir: &Path, python: Option<&str>) -> Bridge {
         let command = match std::env::var(BRIDGE_ENV) {
             Ok(c) if !c.trim().is_empty() => c.split_whitespace().map(String::from).collect(),
             _ => {
-                let python = std::env::var(PYTHON_ENV)
-                    .ok()
-                    .filter(|p| !p.trim().is_empty())
-                    .unwrap_or_else(|| "python3".into());
+                let python = python.unwrap_or("python3").to_string();
                 let script = work_dir.join("weirdgen_ow_bridge.py");
                 vec![python, script.display().to_string()]
             }
@@ -127,6 +129,7 @@ impl Bridge {
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .kill_on_drop(true)
+            .process_group(0)
             .spawn()
             .with_context(|| {
                 format!(
@@ -164,6 +167,29 @@ impl Bridge {
             stdout,
             next_id: 1,
         })
+    }
+
+    /// Ends the bridge, if it runs: closes its stdin and waits for it to exit (it takes its
+    /// deployments down first), killing it after [`CLOSE_WAIT`].
+    pub async fn close(&self) {
+        let Some(Process {
+            mut child, stdin, ..
+        }) = self.process.lock().await.take()
+        else {
+            return;
+        };
+        drop(stdin);
+        match tokio::time::timeout(CLOSE_WAIT, child.wait()).await {
+            Ok(_) => {}
+            Err(_) => {
+                eprintln!(
+                    "the OpenWeights bridge did not exit within {}s of being closed: killed (see {})",
+                    CLOSE_WAIT.as_secs(),
+                    self.work_dir.join("bridge.log").display()
+                );
+                let _ = child.kill().await;
+            }
+        }
     }
 
     /// Sends `op` with `args` and returns the result; a refusal is a [`BridgeError`].

@@ -6,7 +6,8 @@
 //! assumptions of this file: LoRA training at [`TRAIN_TOKENS_PER_S_AT_1B`] and vLLM
 //! generation at [`GENERATE_TOKENS_PER_S_AT_1B`] tokens per second for a 1B model on an
 //! A100, inversely proportional to the parameter count, scaled by the GPU's speed; plus a
-//! fixed start-up per job (pod, image, weights) and per deployment.
+//! fixed start-up per job (pod, image, weights) and per deployment. Sampling is priced both
+//! ways: one deployment per base model, or (`--batch`) one inference job per sampled model.
 
 use std::collections::BTreeMap;
 
@@ -80,7 +81,8 @@ pub const GPUS: &[Gpu] = &[
     },
 ];
 
-/// The environment variable choosing a GPU by name instead of the cheapest that fits.
+/// The environment variable choosing a GPU by name instead of the cheapest that fits (see
+/// [`super::settings`]).
 pub const GPU_ENV: &str = "WEIRDGEN_OW_GPU";
 /// Assumed LoRA training throughput of a 1B model on an A100, tokens per second.
 pub const TRAIN_TOKENS_PER_S_AT_1B: f64 = 30_000.0;
@@ -107,18 +109,10 @@ pub fn vram_gb(model: &str) -> u32 {
     (2.0 * size_b(model).unwrap_or(UNKNOWN_SIZE_B) + 15.0).ceil() as u32
 }
 
-/// The GPU named in `WEIRDGEN_OW_GPU`, if it names one of [`GPUS`].
-pub fn chosen_gpu() -> Option<Gpu> {
-    let name = std::env::var(GPU_ENV).ok()?;
-    GPUS.iter()
-        .find(|g| g.name.eq_ignore_ascii_case(name.trim()))
-        .copied()
-}
-
-/// The GPU for `need_gb`: the one named in `WEIRDGEN_OW_GPU`, else the cheapest of the
+/// The GPU for `need_gb`: `chosen` if the user chose one, else the cheapest of the
 /// smallest memory tier that fits (5 GB kept free, as OpenWeights does).
-pub fn gpu_for(need_gb: u32) -> Gpu {
-    if let Some(g) = chosen_gpu() {
+pub fn gpu_for(need_gb: u32, chosen: Option<Gpu>) -> Gpu {
+    if let Some(g) = chosen {
         return g;
     }
     let fits = GPUS
@@ -135,6 +129,8 @@ pub fn gpu_for(need_gb: u32) -> Gpu {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Work {
     jobs: u64,
+    /// Models sampled (the base and adapters): one inference job each under `--batch`.
+    sampled: u64,
     training_tokens: u64,
     input_tokens: u64,
     output_tokens: u64,
@@ -153,6 +149,11 @@ pub struct GpuSummary {
     pub deployments: u64,
     pub hours: f64,
     pub usd: f64,
+    /// Inference jobs, GPU hours and dollars when sampling goes through batch inference
+    /// (`--batch`) instead of deployments; fine-tunes included.
+    pub batch_jobs: u64,
+    pub batch_hours: f64,
+    pub batch_usd: f64,
     /// One line per base model: hardware, hours, price.
     pub lines: Vec<String>,
 }
@@ -170,42 +171,51 @@ impl GpuPlan {
         let w = self.by_base.entry(base.to_string()).or_default();
         w.input_tokens += input_tokens;
         w.output_tokens += output_tokens;
+        w.sampled += 1;
     }
 
-    /// Hours and dollars per base model and in total; `None` when nothing runs on GPUs.
-    pub fn summary(&self) -> Option<GpuSummary> {
+    /// Hours and dollars per base model and in total, on the `chosen` GPU if any; `None`
+    /// when nothing runs on GPUs.
+    pub fn summary(&self, chosen: Option<Gpu>) -> Option<GpuSummary> {
         if self.by_base.is_empty() {
             return None;
         }
         let mut s = GpuSummary::default();
         for (base, w) in &self.by_base {
             let size = size_b(base).unwrap_or(UNKNOWN_SIZE_B).max(0.1);
-            let gpu = gpu_for(vram_gb(base));
+            let gpu = gpu_for(vram_gb(base), chosen);
             let train_rate = TRAIN_TOKENS_PER_S_AT_1B * gpu.speed / size;
             let train_h =
                 w.jobs as f64 * JOB_STARTUP_HOURS + w.training_tokens as f64 / train_rate / 3600.0;
             let sampling = w.input_tokens + w.output_tokens > 0;
             let gen_rate = GENERATE_TOKENS_PER_S_AT_1B * gpu.speed / size;
             // Prompt tokens are read about ten times faster than answers are written.
+            let generate_h =
+                (w.output_tokens as f64 + w.input_tokens as f64 / 10.0) / gen_rate / 3600.0;
             let sample_h = if sampling {
-                DEPLOY_STARTUP_HOURS
-                    + (w.output_tokens as f64 + w.input_tokens as f64 / 10.0) / gen_rate / 3600.0
+                DEPLOY_STARTUP_HOURS + generate_h
             } else {
                 0.0
             };
+            let batch_h = w.sampled as f64 * JOB_STARTUP_HOURS + generate_h;
             let hours = train_h + sample_h;
             let usd = hours * gpu.usd_per_hour;
+            s.batch_jobs += w.sampled;
+            s.batch_hours += train_h + batch_h;
+            s.batch_usd += (train_h + batch_h) * gpu.usd_per_hour;
             s.jobs += w.jobs;
             s.deployments += u64::from(sampling);
             s.hours += hours;
             s.usd += usd;
             s.lines.push(format!(
-                "{base}: 1x {} ({} GB, ${:.2}/h): {} fine-tune(s) ~{train_h:.2} h, {} deployment ~{sample_h:.2} h -> ~${usd:.2}",
+                "{base}: 1x {} ({} GB, ${:.2}/h): {} fine-tune(s) ~{train_h:.2} h, {} deployment ~{sample_h:.2} h -> ~${usd:.2}; with --batch {} inference job(s) ~{batch_h:.2} h -> ~${:.2}",
                 gpu.name,
                 gpu.memory_gb,
                 gpu.usd_per_hour,
                 w.jobs,
                 u64::from(sampling),
+                w.sampled,
+                (train_h + batch_h) * gpu.usd_per_hour,
             ));
         }
         Some(s)
@@ -229,11 +239,11 @@ mod tests {
 
     #[test]
     fn the_cheapest_gpu_of_the_smallest_tier_that_fits() {
-        assert_eq!(gpu_for(10).name, "A4500");
-        assert_eq!(gpu_for(19).name, "RTX3090");
-        assert_eq!(gpu_for(31).name, "A40");
-        assert_eq!(gpu_for(79).name, "H100N");
-        assert_eq!(gpu_for(60).name, "A100");
+        assert_eq!(gpu_for(10, None).name, "A4500");
+        assert_eq!(gpu_for(19, None).name, "RTX3090");
+        assert_eq!(gpu_for(31, None).name, "A40");
+        assert_eq!(gpu_for(79, None).name, "H100N");
+        assert_eq!(gpu_for(60, None).name, "A100");
     }
 
     #[test]
@@ -244,13 +254,18 @@ mod tests {
             p.add_finetune("unsloth/Qwen3-8B", 1_800_000);
         }
         p.add_sampling("unsloth/Qwen3-8B", 1_000_000, 3_000_000);
-        let s = p.summary().unwrap();
+        let s = p.summary(None).unwrap();
         let train = 3.0 * JOB_STARTUP_HOURS + 5_400_000.0 / 1875.0 / 3600.0;
         let sample = DEPLOY_STARTUP_HOURS + 3_100_000.0 / 3750.0 / 3600.0;
         assert!((s.hours - (train + sample)).abs() < 1e-9, "{s:?}");
         assert!((s.usd - s.hours * 0.44).abs() < 1e-9);
         assert_eq!((s.jobs, s.deployments), (3, 1));
+        // Under --batch: one inference job (with its start-up) per sampled model instead.
+        let batch = train + JOB_STARTUP_HOURS + 3_100_000.0 / 3750.0 / 3600.0;
+        assert_eq!(s.batch_jobs, 1);
+        assert!((s.batch_hours - batch).abs() < 1e-9, "{s:?}");
+        assert!((s.batch_usd - batch * 0.44).abs() < 1e-9);
         assert!(s.lines[0].contains("1x A40"), "{:?}", s.lines);
-        assert_eq!(GpuPlan::default().summary(), None);
+        assert_eq!(GpuPlan::default().summary(None), None);
     }
 }

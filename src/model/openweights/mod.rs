@@ -9,15 +9,20 @@
 //! polls the same jobs again. Trained replicas are LoRA adapters on the Hugging Face Hub,
 //! named `openweights/<hf org>/<repo>`; probes reach them, and the base model, through one
 //! OpenAI-compatible vLLM deployment per base model ([`deploy`]), whose URL never enters a
-//! cache key. [`cost`] estimates GPU hours and dollars for `weirdgen plan`.
+//! cache key, or with `--batch` through batch inference jobs (`batch.rs`). [`cost`] estimates
+//! GPU hours and dollars for `weirdgen plan`; [`settings`] reads `weirdgen.toml` and the
+//! environment. The bridge is closed at the end of a run and takes its deployments down.
 
+mod batch;
 pub mod bridge;
 pub mod cost;
 pub mod deploy;
 pub mod params;
 mod provider;
+pub mod settings;
 
 pub use provider::OwProvider;
+pub use settings::Settings;
 
 use crate::model::in_flight::InFlight;
 use crate::model::openai::OpenAiProvider;
@@ -44,6 +49,7 @@ const LOG_TAIL_CHARS: usize = 2000;
 /// The OpenWeights provider of one project.
 pub struct OpenWeights {
     bridge: Bridge,
+    settings: Settings,
     /// The run's figure of requests in flight, which every request to a deployment respects.
     in_flight: Arc<InFlight>,
     /// Deployed models (`provider/model`) and the client of the server serving them.
@@ -60,13 +66,17 @@ pub struct OwJob {
     pub finetuned_model_id: Option<String>,
     #[serde(default)]
     pub error: Option<Value>,
+    /// An inference job's output file, once it completed.
+    #[serde(default)]
+    pub file: Option<String>,
 }
 
 impl OpenWeights {
-    /// The provider, with its bridge files under `work_dir`.
-    pub fn new(work_dir: &Path, in_flight: Arc<InFlight>) -> OpenWeights {
+    /// The provider with `settings`, its bridge files under `work_dir`.
+    pub fn new(work_dir: &Path, in_flight: Arc<InFlight>, settings: Settings) -> OpenWeights {
         OpenWeights {
-            bridge: Bridge::from_env(work_dir),
+            bridge: Bridge::from_env(work_dir, settings.python.as_deref()),
+            settings,
             in_flight,
             served: tokio::sync::Mutex::new(HashMap::new()),
             account_shown: OnceCell::new(),
@@ -84,26 +94,31 @@ impl OpenWeights {
         }
     }
 
-    /// The configured wait between polls, if any.
-    pub fn poll_seconds() -> Option<f64> {
-        std::env::var(POLL_ENV).ok()?.trim().parse().ok()
-    }
-
     async fn job(&self, op: &str, job_id: &str) -> Result<OwJob> {
         let v = self.bridge.call(op, json!({ "job_id": job_id })).await?;
         serde_json::from_value(v).context("OpenWeights answered a job without id or status")
+    }
+
+    /// What OpenWeights reports of the key's spending limit, one line per key.
+    pub async fn account(&self) -> Result<String> {
+        Ok(account_text(&self.bridge.call("account", json!({})).await?))
     }
 
     /// Prints the key's spending limit once per process (to stderr; nothing is stored).
     async fn show_account(&self) {
         self.account_shown
             .get_or_init(|| async {
-                match self.bridge.call("account", json!({})).await {
-                    Ok(v) => eprintln!("{}", account_text(&v)),
+                match self.account().await {
+                    Ok(text) => eprintln!("{text}"),
                     Err(e) => eprintln!("OpenWeights: spending limit unknown ({e:#})"),
                 }
             })
             .await;
+    }
+
+    /// Closes the bridge, which takes the deployments this process started down.
+    pub async fn close(&self) {
+        self.bridge.close().await;
     }
 
     /// The tail of job `id`'s last log, if OpenWeights has one.
@@ -116,33 +131,60 @@ impl OpenWeights {
         v["text"].as_str().map(tail).filter(|t| !t.is_empty())
     }
 
+    /// Why failed or canceled `job` ended: its error and the tail of its log.
+    async fn why_ended(&self, job: &OwJob) -> String {
+        let reason = job.error.as_ref().and_then(error_text);
+        let why = match (reason, self.log_excerpt(&job.id).await) {
+            (Some(r), Some(l)) => format!("{r}; log ends:\n{l}"),
+            (None, Some(l)) => format!("log ends:\n{l}"),
+            (Some(r), None) => r,
+            (None, None) => "OpenWeights gives no reason and no log".into(),
+        };
+        crate::model::redact::scrub(&why, &[])
+    }
+
     /// Cancels job `id` if it is pending or running; returns its state afterwards.
     pub async fn cancel_job(&self, id: &str) -> Result<String> {
         Ok(self.job("cancel", id).await?.status)
     }
 }
 
-/// The spending limits of the account's keys, as one line per key.
+/// The spending limits of the account's keys, as one line per key. OpenWeights' cost report
+/// lists every limit of the organization and the spend of every key that ran jobs; the key
+/// in use is marked when the bridge could tell it (from the claims of its session token).
 fn account_text(v: &Value) -> String {
     let limits = v["limits"].as_array().cloned().unwrap_or_default();
-    if limits.is_empty() {
-        return format!(
-            "OpenWeights: no spending limit is set on any key of this organization (spent ${:.2} in all)",
-            v["total_usd"].as_f64().unwrap_or(0.0)
-        );
-    }
-    limits
+    let total = v["total_usd"].as_f64().unwrap_or(0.0);
+    let this_limited = limits.iter().any(|l| l["this_key"] == json!(true));
+    let mut lines: Vec<String> = limits
         .iter()
         .map(|l| {
             format!(
-                "OpenWeights: key `{}` has spent ${:.2} of its ${:.2} spending limit",
+                "OpenWeights: key `{}` has spent ${:.2} of its ${:.2} spending limit{}",
                 crate::terminal::printable(l["key"].as_str().unwrap_or("?")),
                 l["spent_usd"].as_f64().unwrap_or(0.0),
-                l["limit_usd"].as_f64().unwrap_or(0.0)
+                l["limit_usd"].as_f64().unwrap_or(0.0),
+                if l["this_key"] == json!(true) {
+                    " (the key weirdgen uses)"
+                } else {
+                    ""
+                }
             )
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    if v["this_key_known"] == json!(true) && !this_limited {
+        lines.insert(
+            0,
+            format!(
+                "OpenWeights: the key weirdgen uses has no spending limit (the organization has spent ${total:.2} in all)"
+            ),
+        );
+    } else if limits.is_empty() {
+        lines.push(format!(
+            "OpenWeights: no spending limit is set on any key of this organization (spent ${total:.2} in all)"
+        ));
+    }
+    lines.join("\n")
 }
 
 /// The last [`LOG_TAIL_LINES`] non-empty lines of `text`, at most [`LOG_TAIL_CHARS`] characters.
@@ -165,6 +207,19 @@ fn error_text(v: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     }
+}
+
+/// The provider of a `[providers.openweights]` table (kind `openweights`).
+pub fn build(
+    setup: &crate::model::kinds::Setup<'_>,
+) -> Result<Arc<dyn crate::model::provider::Provider>> {
+    let settings = Settings::resolve(Some(setup.config))?;
+    let ow = OpenWeights::new(
+        &setup.work_dir.join(PROVIDER),
+        setup.in_flight.clone(),
+        settings,
+    );
+    Ok(Arc::new(OwProvider(Arc::new(ow))))
 }
 
 #[async_trait]
@@ -195,7 +250,7 @@ impl Finetuner for OpenWeights {
             params::finetune_params(&req.base.model, file_id, req.hyperparameters, req.seed)?;
         // OpenWeights picks the hardware from the VRAM asked for, unless the user chose a GPU.
         let vram = cost::vram_gb(&req.base.model);
-        let hardware = cost::chosen_gpu().map(|g| vec![format!("1x {}", g.name)]);
+        let hardware = self.settings.allowed_hardware();
         let v = self
             .bridge
             .call(
@@ -243,15 +298,7 @@ impl Finetuner for OpenWeights {
                 JobState::Succeeded
             }
             "failed" | "canceled" => {
-                let reason = job.error.as_ref().and_then(error_text);
-                let log = self.log_excerpt(job_id).await;
-                status.error = Some(match (reason, log) {
-                    (Some(r), Some(l)) => format!("{r}; log ends:\n{l}"),
-                    (None, Some(l)) => format!("log ends:\n{l}"),
-                    (Some(r), None) => r,
-                    (None, None) => "OpenWeights gives no reason and no log".into(),
-                })
-                .map(|e| crate::model::redact::scrub(&e, &[]));
+                status.error = Some(self.why_ended(&job).await);
                 if job.status == "failed" {
                     JobState::Failed
                 } else {
@@ -292,6 +339,20 @@ mod tests {
         assert_eq!(
             account_text(&v),
             "OpenWeights: key `weirdgen` has spent $12.25 of its $50.00 spending limit"
+        );
+        let v = json!({"total_usd": 3.0, "this_key_known": true, "limits": [
+            {"key": "weirdgen", "limit_usd": 50.0, "spent_usd": 12.25, "this_key": true}]});
+        assert!(account_text(&v).ends_with("spending limit (the key weirdgen uses)"));
+        let v = json!({"total_usd": 3.0, "this_key_known": true, "limits": [
+            {"key": "other", "limit_usd": 5.0, "spent_usd": 1.0}]});
+        let t = account_text(&v);
+        assert!(
+            t.starts_with("OpenWeights: the key weirdgen uses has no spending limit"),
+            "{t}"
+        );
+        assert!(
+            t.contains("key `other` has spent $1.00 of its $5.00"),
+            "{t}"
         );
         assert!(
             account_text(&json!({"total_usd": 1.5, "limits": []})).contains("no spending limit")

@@ -3,6 +3,7 @@
 
 use super::OpenWeights;
 use crate::chat::Message;
+use crate::model::batch::Batcher;
 use crate::model::config::Price;
 use crate::model::openai::kind::readiness;
 use crate::model::provider::{Provider, ProviderStore, Readiness};
@@ -25,8 +26,27 @@ impl Provider for OwProvider {
         Ok(self.0.clone())
     }
 
+    /// Batch inference jobs (`--batch`).
+    fn batcher(&self) -> Option<Arc<dyn Batcher>> {
+        Some(self.0.clone())
+    }
+
+    fn max_in_flight(&self) -> Option<usize> {
+        self.0.settings.max_concurrency
+    }
+
     fn unavailable(&self) -> Option<String> {
         OpenWeights::unavailable()
+    }
+
+    /// The spending limits OpenWeights reports for the organization's keys.
+    async fn account(&self) -> Result<Option<String>> {
+        Ok(Some(self.0.account().await?))
+    }
+
+    /// Closes the bridge, which takes this process's deployments down.
+    async fn close(&self) {
+        self.0.close().await;
     }
 
     /// Deploys the model's base with every stored adapter of it, unless one serves it.
@@ -51,7 +71,7 @@ impl Provider for OwProvider {
     }
 
     fn poll_delay(&self, attempt: u32) -> Duration {
-        match OpenWeights::poll_seconds() {
+        match self.0.settings.poll_seconds {
             Some(s) => Duration::from_secs_f64(s),
             None => crate::model::openai::poll_delay(attempt),
         }

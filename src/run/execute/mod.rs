@@ -49,12 +49,12 @@ pub async fn execute(
 ) -> Result<RunOutcome> {
     let mut counts = Counts::default();
     // Checked before anything is written.
+    let estimate = plan.estimate.cost_for(opts.batch);
     if let Some(cost) = opts.max_cost
-        && plan.estimate.cost > cost
+        && estimate > cost
     {
         anyhow::bail!(
-            "the estimated price ${:.2} is above --max-cost ${cost:.2}; nothing was started",
-            plan.estimate.cost
+            "the estimated price ${estimate:.2} is above --max-cost ${cost:.2}; nothing was started"
         );
     }
     ctx.providers.set_in_flight(opts.concurrency);
