@@ -7,7 +7,7 @@
 //! GPU; `learning_rate_multiplier` m → `learning_rate` m × 1e-4 (OpenWeights' default rate);
 //! the replica's seed → `seed`. Always `loss = "sft"` and `merge_before_push = false`, so the
 //! job pushes a LoRA adapter that one vLLM server can serve beside its siblings. A suite's
-//! `finetune.openweights` table adds the hyperparameters only OpenWeights has ([`EXTRA`]),
+//! `finetune.openweights` table adds the hyperparameters only OpenWeights has (`EXTRA`),
 //! checked and with defaults dropped the same way.
 
 use crate::model::Hyperparameters;
