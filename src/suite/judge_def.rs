@@ -225,26 +225,28 @@ impl JudgeMethod {
 /// Obama.\"\n"` is `barack obama`.
 pub fn normal_label(reply: &str) -> String {
     const PAIRS: [(char, char); 5] = [('"', '"'), ('\'', '\''), ('“', '”'), ('(', ')'), ('[', ']')];
-    let mut s = reply;
+    strip_enclosing(reply, &PAIRS)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// `s` trimmed, without a final `.` or `!` and without an enclosing pair of `pairs`,
+/// repeatedly: the one rule by which judge replies are unwrapped.
+pub(crate) fn strip_enclosing<'a>(mut s: &'a str, pairs: &[(char, char)]) -> &'a str {
     loop {
         let t = s.trim().trim_end_matches(['.', '!']).trim_end();
-        let inner = PAIRS.iter().find_map(|(a, b)| {
+        let inner = pairs.iter().find_map(|(a, b)| {
             t.strip_prefix(*a)
                 .and_then(|r| r.strip_suffix(*b))
                 .filter(|_| t.chars().count() >= 2)
         });
         match inner {
             Some(i) => s = i,
-            None => {
-                s = t;
-                break;
-            }
+            None => return t,
         }
     }
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
 }
 
 /// The judge model of an LLM judge, and where it was given.

@@ -25,6 +25,7 @@ pub use datasets::ResolvedDataset;
 pub use effect_def::{Comparison, Effect, EffectSpec, Expectation};
 pub use error::{Diagnostic, SuiteError};
 pub use external::absent_source;
+pub(crate) use judge_def::strip_enclosing;
 pub use judge_def::{
     JUDGE_MODEL_ENV, JudgeDef, JudgeMethod, JudgeModel, LlmRead, MISSING, RuleKind, normal_label,
     pick_judge_model,

@@ -26,7 +26,7 @@ fn excerpt(s: &str) -> String {
 }
 
 /// `s` without trailing `.`/`!` and enclosing quotes, brackets or underscores, repeatedly.
-fn strip_value(mut s: &str) -> &str {
+fn strip_value(s: &str) -> &str {
     const PAIRS: [(char, char); 7] = [
         ('"', '"'),
         ('\'', '\''),
@@ -36,18 +36,7 @@ fn strip_value(mut s: &str) -> &str {
         ('_', '_'),
         ('“', '”'),
     ];
-    loop {
-        let t = s.trim().trim_end_matches(['.', '!']).trim_end();
-        let inner = PAIRS.iter().find_map(|(a, b)| {
-            t.strip_prefix(*a)
-                .and_then(|r| r.strip_suffix(*b))
-                .filter(|_| t.chars().count() >= 2)
-        });
-        match inner {
-            Some(i) => s = i,
-            None => return t,
-        }
-    }
+    crate::suite::strip_enclosing(s, &PAIRS)
 }
 
 /// What follows `prefix` (ASCII, any case) and a colon at the start of `line`.
