@@ -5,8 +5,8 @@ use super::args::Cli;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::ExitCode;
-use weirdgen::model::ModelRef;
 use weirdgen::model::registry::Providers;
+use weirdgen::model::{JobState, ModelRef};
 use weirdgen::store::{Store, now};
 use weirdgen::terminal::printable;
 
@@ -37,7 +37,7 @@ pub async fn cancel_jobs(cli: &Cli, prefix: &str) -> Result<ExitCode> {
             );
             continue;
         };
-        if matches!(j.state.as_str(), "succeeded" | "failed" | "cancelled") {
+        if JobState::parse(&j.state).is_final() {
             println!(
                 "{}  {} is already {}",
                 &j.key[..12],

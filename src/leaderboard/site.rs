@@ -7,6 +7,7 @@ use super::board::{Board, BoardCell, Run, page_name};
 use super::svg::{self, Point};
 use crate::effect::{Aggregate, Scale, Verdict};
 use crate::judge::JudgeOutput;
+use crate::report::cell_name;
 use anyhow::{Context, Result};
 use base64::Engine as _;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -179,20 +180,10 @@ fn rates(agg: &Aggregate) -> Vec<Vec<Option<Point>>> {
         .map(|c| {
             agg.arms
                 .iter()
-                .map(|a| named.get(&(cell_label(c), a.name.clone())).copied())
+                .map(|a| named.get(&(cell_name(c), a.name.clone())).copied())
                 .collect()
         })
         .collect()
-}
-
-/// A cell's name as reports print it: `probe` or `probe{var=value, ...}`.
-fn cell_label(c: &crate::effect::Cell) -> String {
-    if c.vars.is_empty() {
-        c.probe.clone()
-    } else {
-        let vars: Vec<String> = c.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("{}{{{}}}", c.probe, vars.join(", "))
-    }
 }
 
 /// The figures of one metric: bars per probe cell by arm (cells the metric's judge scores), and a line with a band for each
@@ -209,7 +200,7 @@ fn figures(metric: &str, agg: &Aggregate) -> Markup {
         .iter()
         .zip(&values)
         .filter(|(_, v)| v.iter().any(Option::is_some))
-        .map(|(c, v)| (cell_label(c), v.clone()))
+        .map(|(c, v)| (cell_name(c), v.clone()))
         .collect();
     let mut sweeps: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, c) in agg.cells.iter().enumerate() {

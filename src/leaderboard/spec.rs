@@ -35,9 +35,8 @@ impl Spec {
     pub fn load(path: &Path) -> Result<Spec> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let mut spec: Spec = serde_yaml::from_str(&text).map_err(|e| match e.location() {
-            Some(l) => anyhow::anyhow!("{}:{}:{}: {e}", path.display(), l.line(), l.column()),
-            None => anyhow::anyhow!("{}: {e}", path.display()),
+        let mut spec: Spec = serde_yaml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(crate::yaml_error::describe(&path.display().to_string(), &e))
         })?;
         if spec.suites.is_empty() || spec.models.is_empty() {
             bail!(

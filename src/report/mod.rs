@@ -10,7 +10,7 @@ mod text;
 pub use html::html;
 pub use json::json;
 pub use markdown::markdown;
-pub use tables::{CellRate, cell_rates, effect_table};
+pub use tables::{CellRate, cell_name, cell_rates, effect_table};
 pub use text::text;
 
 /// Report formats.

@@ -120,6 +120,13 @@ impl Ck<'_> {
                 format!("judge kind `{kind}` needs `rules` (label → patterns)"),
             );
         }
+        let regex = matches!(
+            JudgeMethod::of(j),
+            JudgeMethod::Rules {
+                kind: RuleKind::Regex,
+                ..
+            }
+        );
         for (label, pats) in &j.rules {
             let rkey = key.key("rules").key(label.as_str());
             self.label_word(&rkey, label);
@@ -132,15 +139,10 @@ impl Ck<'_> {
                 if pat.trim().is_empty() {
                     self.d
                         .at(&pkey, "an empty pattern matches everything: remove it");
-                } else if matches!(
-                    JudgeMethod::of(j),
-                    JudgeMethod::Rules {
-                        kind: RuleKind::Regex,
-                        ..
-                    }
-                ) && let Err(e) = regex::RegexBuilder::new(pat)
-                    .case_insensitive(!j.case_sensitive)
-                    .build()
+                } else if regex
+                    && let Err(e) = regex::RegexBuilder::new(pat)
+                        .case_insensitive(!j.case_sensitive)
+                        .build()
                 {
                     self.d.at(
                         &pkey,
