@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 const STATE_ENV: &str = "WEIRDGEN_FAKE_OW_STATE";
 /// The key the runs get: it must never reach the store.
 const KEY: &str = "ow_canary_key_0123456789abcdef";
+/// The key OpenWeights hands out with a deployment, which its vLLM server checks.
+const DEPLOY_KEY: &str = "ow_deployment_key_fedcba9876543210";
 
 fn main() -> ExitCode {
     if let Some(dir) = std::env::var_os(STATE_ENV) {
@@ -319,7 +321,7 @@ fn handle(st: &mut FakeState, script: &Script, op: &Value, args: &Value) -> Resu
             Ok(view(&job_id, job))
         }
         "deploy" => Ok(
-            json!({"base_url": script.deploy_url, "api_key": "api_key", "job_id": format!("apijob-{}", hash12(args))}),
+            json!({"base_url": script.deploy_url, "api_key": DEPLOY_KEY, "job_id": format!("apijob-{}", hash12(args))}),
         ),
         "account" => Ok(json!({
             "total_usd": 4.5, "this_key_known": true,
@@ -472,6 +474,14 @@ fn three_replicas() {
         .collect();
     expected.insert("unsloth/Qwen3-4B".into());
     assert_eq!(asked, expected);
+    let bearer = format!("Bearer {DEPLOY_KEY}");
+    assert!(
+        s.server
+            .requests("POST /v1/chat/completions")
+            .iter()
+            .all(|r| r.header("authorization") == Some(bearer.as_str())),
+        "every request to the deployment carries its key"
+    );
     let jobs = s.store().jobs().unwrap();
     assert_eq!(jobs.len(), 3);
     assert!(jobs.iter().all(|j| {
@@ -482,10 +492,12 @@ fn three_replicas() {
                 .starts_with("openweights/fakeorg/")
     }));
     let bytes = std::fs::read(s.dir.join("store.sqlite")).unwrap();
-    assert!(
-        !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
-        "the key reached the store"
-    );
+    for k in [KEY, DEPLOY_KEY] {
+        assert!(
+            !bytes.windows(k.len()).any(|w| w == k.as_bytes()),
+            "a key reached the store"
+        );
+    }
 
     // A rerun, with deployments now at another URL that must not be asked: everything is
     // found in the store, by keys that do not name the URL.

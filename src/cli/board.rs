@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use weirdgen::bundle::{self, Bundle, BundleMeta};
 use weirdgen::leaderboard::{self, Run, Spec, compare};
 use weirdgen::model::ModelRef;
-use weirdgen::run::{self, RunOptions};
+use weirdgen::run::{self, RunContext, RunOptions};
 use weirdgen::suite::LoadedSuite;
 use weirdgen::terminal::printable;
 
@@ -73,6 +73,18 @@ async fn run_suite(
     cache_only: bool,
 ) -> Result<(run::RunOutcome, run::SuiteResults, BundleMeta)> {
     let ctx = context(cli, s)?;
+    let outcome = run_suite_in(&ctx, s, model, cache_only).await;
+    // Whatever the outcome, providers end what they started (deployments included).
+    ctx.providers.close().await;
+    outcome
+}
+
+async fn run_suite_in(
+    ctx: &RunContext,
+    s: &LoadedSuite,
+    model: &ModelRef,
+    cache_only: bool,
+) -> Result<(run::RunOutcome, run::SuiteResults, BundleMeta)> {
     if let Some(r) = ctx.providers.unavailable(model) {
         bail!("cannot run {} on {model}: {r}", s.suite.name);
     }
@@ -82,7 +94,7 @@ async fn run_suite(
         opts.progress = run::Progress::stderr();
     }
     let plan = run::plan(s, model, &ctx.store, &ctx.providers)?;
-    let outcome = run::execute(s, &plan, &ctx, &opts).await?;
+    let outcome = run::execute(s, &plan, ctx, &opts).await?;
     let results = run::evaluate(s, &outcome)?;
     let meta = BundleMeta::collect(s, &ctx.store)?;
     Ok((outcome, results, meta))

@@ -87,10 +87,6 @@ impl OpenAiProvider {
         cfg: &ProviderConfig,
         in_flight: Option<Arc<InFlight>>,
     ) -> Result<Self> {
-        let base = cfg
-            .base_url
-            .as_deref()
-            .ok_or_else(|| anyhow!("provider `{name}` has no `base_url` to send requests to"))?;
         let (key, unavailable) = match &cfg.api_key_env {
             Some(var) => match std::env::var(var) {
                 Ok(k) if !k.trim().is_empty() => (Some(k.trim().to_string()), None),
@@ -98,6 +94,31 @@ impl OpenAiProvider {
             },
             None => (None, None),
         };
+        Self::keyed(name, cfg, key, unavailable, in_flight)
+    }
+
+    /// A server whose key weirdgen was handed rather than read from the environment (an
+    /// OpenWeights deployment's): `key` is sent with every request and redacted like others.
+    pub(crate) fn with_key(
+        name: &str,
+        cfg: &ProviderConfig,
+        key: Option<String>,
+        in_flight: Option<Arc<InFlight>>,
+    ) -> Result<Self> {
+        Self::keyed(name, cfg, key, None, in_flight)
+    }
+
+    fn keyed(
+        name: &str,
+        cfg: &ProviderConfig,
+        key: Option<String>,
+        unavailable: Option<String>,
+        in_flight: Option<Arc<InFlight>>,
+    ) -> Result<Self> {
+        let base = cfg
+            .base_url
+            .as_deref()
+            .ok_or_else(|| anyhow!("provider `{name}` has no `base_url` to send requests to"))?;
         let http = http::Http::new(base, cfg, key, in_flight)
             .with_context(|| format!("provider `{name}`"))?;
         Ok(OpenAiProvider {

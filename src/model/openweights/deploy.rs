@@ -79,8 +79,16 @@ impl OpenWeights {
                     let url = v["base_url"]
                         .as_str()
                         .context("OpenWeights answered a deployment without a URL")?;
-                    let cfg = ProviderConfig::new(url);
-                    let p = OpenAiProvider::build(PROVIDER, &cfg, Some(self.in_flight.clone()))?;
+                    let mut cfg = ProviderConfig::new(url);
+                    cfg.max_concurrency = self.settings.max_concurrency;
+                    // The vLLM server checks the key OpenWeights gave the deployment.
+                    let key = v["api_key"].as_str().map(str::to_string);
+                    let p = OpenAiProvider::with_key(
+                        PROVIDER,
+                        &cfg,
+                        key,
+                        Some(self.in_flight.clone()),
+                    )?;
                     served.insert(base.to_string(), p.clone());
                     for a in &adapters {
                         served.insert(ModelRef::new(PROVIDER, a).to_string(), p.clone());
