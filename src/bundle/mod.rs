@@ -22,3 +22,9 @@ pub use write::{BundleMeta, write};
 
 /// The bundle layout's version; a reader refuses other versions.
 pub const FORMAT: u32 = 2;
+
+/// A JSON file's text as bundles and sites write it (pretty, one final newline): the one form
+/// replay compares byte for byte.
+pub(crate) fn json_text<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(value).map(|t| t + "\n")
+}

@@ -130,8 +130,7 @@ pub fn replay(bundle: &Bundle) -> Result<Replay> {
     let outcome = outcome_of(bundle, &suite)?;
     let results = crate::run::evaluate(&suite, &outcome)?;
     let file = ResultsFile::of(&results);
-    let mut results_text = serde_json::to_string_pretty(&file)?;
-    results_text.push('\n');
+    let results_text = super::json_text(&file)?;
     let mut differences = suite_differences(bundle);
     let before = differences.len();
     if results_text != bundle.results_text {

@@ -158,9 +158,8 @@ pub fn write(
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(value)?;
-    text.push('\n');
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, super::json_text(value)?)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn write_jsonl<T: Serialize>(path: &Path, lines: &[T]) -> Result<()> {

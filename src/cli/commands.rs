@@ -322,6 +322,12 @@ async fn jobs(cli: &Cli, forget: Option<&str>) -> Result<ExitCode> {
     if jobs.is_empty() && batches.is_empty() {
         println!("no fine-tune jobs in {}", cli.store.display());
     }
+    let models: Vec<ModelRef> = jobs
+        .iter()
+        .map(|j| j.base_model.as_str())
+        .chain(batches.iter().map(|b| b.model.as_str()))
+        .filter_map(|m| m.parse().ok())
+        .collect();
     // Ids, model names and errors come from the provider: stripped of escapes.
     for j in jobs {
         let line = format!(
@@ -354,13 +360,6 @@ async fn jobs(cli: &Cli, forget: Option<&str>) -> Result<ExitCode> {
         );
         println!("{}", printable(&line));
     }
-    let models: Vec<ModelRef> = store
-        .jobs()?
-        .iter()
-        .map(|j| j.base_model.as_str())
-        .chain(store.batches()?.iter().map(|b| b.model.as_str()))
-        .filter_map(|m| m.parse().ok())
-        .collect();
     let providers = Providers::new(cli.store.parent().unwrap_or(Path::new("")), &cli.suites);
     for n in super::account::notes(&providers, &models).await {
         println!("{}", printable(&n));

@@ -348,10 +348,7 @@ pub fn write(out: &Path, board: &Board, runs: &[Run]) -> Result<()> {
             page(&title, run_page(run, link.as_deref())).into_string(),
         )?;
     }
-    put(
-        "leaderboard.json",
-        serde_json::to_string_pretty(board)? + "\n",
-    )?;
+    put("leaderboard.json", crate::bundle::json_text(board)?)?;
     put("leaderboard.csv", super::export::csv(board)?)?;
     put("leaderboard.md", super::export::markdown(board))?;
     let eee = out.join(super::every_eval_ever::FOLDER);
@@ -359,7 +356,7 @@ pub fn write(out: &Path, board: &Board, runs: &[Run]) -> Result<()> {
     for run in runs {
         let (name, log) = super::every_eval_ever::log(board, run);
         let p = eee.join(name);
-        std::fs::write(&p, serde_json::to_string_pretty(&log)? + "\n")
+        std::fs::write(&p, crate::bundle::json_text(&log)?)
             .with_context(|| format!("cannot write {}", p.display()))?;
     }
     Ok(())
